@@ -1,0 +1,1 @@
+"""catkit: the kit's own code for the cat/non-cat logistic-regression nbgrader course."""
