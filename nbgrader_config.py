@@ -1,0 +1,52 @@
+"""nbgrader configuration of the course: stock workflow, with the kit's plugins.
+
+Run every nbgrader command from this directory (the course root):
+``nbgrader generate_assignment logistic_regression``, ``nbgrader autograde logistic_regression``,
+``nbgrader generate_feedback logistic_regression``, ``nbgrader export``.
+"""
+
+c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
+
+c.CourseDirectory.course_id = "catvnoncat"
+# lr_utils.py and images/ travel with the notebook; nothing else from source/ is released.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# Autograde, sanitising: the instructor's cells come back whatever the submission did to them.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "catkit.nbgrader_plugins.restore.RestoreGradedCells",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.OverwriteCells.add_missing_cells = True
+
+# Autograde, grading: each function is scored on its own, in a sandbox, by code the
+# submission cannot reach (see catkit/nbgrader_plugins/execute.py), instead of nbgrader's
+# Execute, which runs the whole notebook in the student's kernel.
+c.Autograde.autograde_preprocessors = [
+    "catkit.nbgrader_plugins.execute.IsolatedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.IsolatedExecute.sandbox = "auto"  # "bwrap" to refuse grading without the sandbox
+c.IsolatedExecute.timeout = 30      # seconds per call of a student's function
+
+# Where a notebook does run in a kernel (nbgrader validate, or autograde with the stock
+# Execute), the long demonstrations tagged "autograde-skip" are skipped.
+c.Execute.skip_cells_with_tag = "autograde-skip"
+
+# Feedback: verdicts and messages, never the hidden tests.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "catkit.nbgrader_plugins.feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# nbgrader export: one row per student, one column per function (sigmoid ... model), total.
+c.ExportApp.plugin_class = "catkit.nbgrader_plugins.export.PerFunctionCsvExport"

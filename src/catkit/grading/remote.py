@@ -1,0 +1,184 @@
+"""The grader's handle on one sandboxed worker, and stand-ins that call the student's function.
+
+A :class:`Worker` is started per test cell, so a fault (timeout, crash, out of memory) costs
+that cell only. :class:`RemoteFunction` looks like the student's function to the test code:
+it sends the arguments over, receives plain data back, writes back in-place changes the
+student's code made to array arguments (so "does not modify its arguments" is testable as in
+a notebook), and forwards what the function printed.
+"""
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+
+from catkit.grading import sandbox, wire
+
+
+class StudentCodeError(Exception):
+    """The student's code raised, or returned something that cannot be graded."""
+
+    def __init__(self, function, kind, message, frames=()):
+        super().__init__(f"{kind}: {message}")
+        self.function, self.kind, self.message, self.frames = function, kind, message, list(frames)
+
+
+class WorkerFault(Exception):
+    """The process running the student's code timed out, died or broke the protocol."""
+
+
+class Worker:
+    """One sandboxed process holding the reference functions and one student cell."""
+
+    def __init__(self, mode, workdir, limits, timeout):
+        self.timeout = timeout
+        self._stderr = bytearray()
+        self.process = subprocess.Popen(
+            sandbox.command(mode, workdir), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, cwd=workdir, env=sandbox.worker_environment(),
+            preexec_fn=sandbox.apply_limits(limits), start_new_session=True)
+        self._drain = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._drain.start()
+
+    def _drain_stderr(self):
+        for chunk in iter(lambda: self.process.stderr.read1(4096), b""):
+            if len(self._stderr) < 8192:
+                self._stderr += chunk
+
+    def request(self, message):
+        """Send one request and wait for its reply, within the time limit."""
+        try:
+            wire.send(self.process.stdin, message)
+        except (BrokenPipeError, OSError):
+            raise WorkerFault(self._death()) from None
+        header = self._read(8)
+        return wire.parse(self._read(wire.read_header(header)))
+
+    def _read(self, size):
+        deadline = time.monotonic() + self.timeout
+        data = bytearray()
+        stream = self.process.stdout
+        with selectors.DefaultSelector() as selector:
+            selector.register(stream, selectors.EVENT_READ)
+            while len(data) < size:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not selector.select(remaining):
+                    self.kill()
+                    raise WorkerFault(f"did not finish within {self.timeout:g} s "
+                                      "(an endless loop, or far too slow?)")
+                chunk = os.read(stream.fileno(), size - len(data))
+                if not chunk:
+                    raise WorkerFault(self._death())
+                data += chunk
+        return bytes(data)
+
+    def _death(self):
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = self.process.returncode
+        self._drain.join(timeout=1)
+        detail = bytes(self._stderr).decode("utf-8", "replace").strip().splitlines()[-3:]
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name
+            cause = {"SIGKILL": " (out of memory, or killed)", "SIGXCPU": " (CPU time limit)",
+                     "SIGSEGV": " (crashed)"}.get(name, "")
+            text = f"the process running your code was killed by {name}{cause}"
+        elif code == 137:  # bubblewrap reports a SIGKILLed child as 128 + 9
+            text = "the process running your code was killed (out of memory, or killed)"
+        else:
+            text = f"the process running your code exited with status {code}"
+        return text + ("; its last output: " + " | ".join(detail) if detail else "")
+
+    def kill(self):
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+
+    def close(self):
+        """End the worker and everything it started."""
+        try:
+            self.process.stdin.close()
+            self.process.wait(timeout=2)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self.kill()
+        # Non-bwrap mode: children that stayed in the worker's group go too.
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._drain.join(timeout=1)
+        for stream in (self.process.stdout, self.process.stderr):
+            stream.close()
+
+
+def _check(reply, function):
+    if not reply.get("ok"):
+        error = reply.get("error") or {}
+        raise StudentCodeError(function, str(error.get("type", "Error")),
+                               str(error.get("message", "")), error.get("frames") or [])
+
+
+def _forward_output(reply):
+    if reply.get("stdout"):
+        sys.stdout.write(str(reply["stdout"]))
+    if reply.get("stderr"):
+        sys.stderr.write(str(reply["stderr"]))
+
+
+def _write_back(original, after, function):
+    """Mirror an in-place change the student's code made to an array argument."""
+    if isinstance(original, np.ndarray) and isinstance(after, np.ndarray):
+        if after.shape != original.shape:
+            raise StudentCodeError(function, "ValueError", "your function changed the shape of an "
+                                   f"array argument in place: {original.shape} -> {after.shape}")
+        np.copyto(original, after, casting="unsafe")
+
+
+class RemoteFunction:
+    """Calls ``name`` inside a worker; looks like an ordinary function to test code."""
+
+    def __init__(self, worker, name):
+        self.worker, self.__name__ = worker, name
+
+    def __call__(self, *args, **kwargs):
+        try:
+            request = {"op": "call", "name": self.__name__,
+                       "args": [wire.encode(arg) for arg in args],
+                       "kwargs": {key: wire.encode(value) for key, value in kwargs.items()}}
+            reply = self.worker.request(request)
+            _forward_output(reply)
+            _check(reply, self.__name__)
+            value = wire.decode(reply["value"])
+            for original, after in zip(args, reply["args_after"]):
+                _write_back(original, wire.decode(after), self.__name__)
+            for key, after in reply["kwargs_after"].items():
+                _write_back(kwargs.get(key), wire.decode(after), self.__name__)
+        except (wire.WireError, KeyError, TypeError, AttributeError) as error:
+            raise StudentCodeError(self.__name__, "InvalidResult", str(error)) from None
+        return value
+
+
+def start(mode, workdir, limits, timeout, preamble, references, student_source, filename, function):
+    """Start a worker, define the references and the student's cell; raise on failure."""
+    worker = Worker(mode, workdir, limits, timeout)
+    try:
+        reply = worker.request({"op": "load", "preamble": preamble,
+                                "references": [list(item) for item in references.items()],
+                                "student": student_source, "filename": filename})
+        _forward_output(reply)
+        _check(reply, function)
+    except BaseException:
+        worker.close()
+        raise
+    return worker

@@ -1,0 +1,140 @@
+"""How a sandboxed worker process is started: OS isolation and resource limits.
+
+With bubblewrap (Debian package ``bubblewrap``) and root, the worker runs:
+
+- in new network, PID, IPC and UTS namespaces: no network at all, and when the worker ends
+  (or is killed) every process it started dies with its PID namespace;
+- on a filesystem that holds only the system's libraries, the Python installation, the virtual
+  environment, the kit's own package and the submission's folder, all read-only, plus an
+  empty private ``/tmp``: the course's ``source/``, the gradebook and other students' folders
+  do not exist in there;
+- as the unprivileged user ``nobody`` (``setpriv``, no new privileges), so RLIMIT_NPROC counts;
+- under rlimits on address space, CPU time, processes, file size and open files.
+
+Without bubblewrap, or when not root, only the rlimits and a separate process group remain:
+:func:`isolation_warning` says so loudly and the grader prints it.
+"""
+
+import os
+import resource
+import shutil
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import catkit
+
+NOBODY = 65534
+WORKER_ENTRY = "import sys; sys.path.insert(0, sys.argv[1]); from catkit.grading.worker import main; main()"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps for one worker process; the defaults suit this exercise's functions."""
+
+    memory_mb: int = 1536
+    cpu_seconds: int = 60
+    processes: int = 32
+    file_size_mb: int = 16
+    open_files: int = 256
+
+
+def bubblewrap():
+    """Path of ``bwrap`` when it can be used here (needs root for the user switch), else None."""
+    path = shutil.which("bwrap")
+    return path if path and os.geteuid() == 0 and shutil.which("setpriv") else None
+
+
+def isolation_warning(mode):
+    """The loud warning for a grader running without the full sandbox, or None."""
+    if mode == "bwrap":
+        return None
+    reason = ("disabled by configuration (IsolatedExecute.sandbox = 'none')" if mode == "none"
+              else "bubblewrap (bwrap), setpriv or root privileges are missing")
+    return ("WARNING: student code is NOT fully sandboxed: " + reason + ". It runs with resource "
+            "limits in a separate process only: it has network access, can read every file this "
+            "user can read, and processes it detaches may outlive grading. Install bubblewrap "
+            "('apt-get install bubblewrap', done by 'make setup' as root) and grade as root.")
+
+
+def resolve_mode(requested):
+    """'bwrap' or 'none' for a configured mode of 'auto', 'bwrap' or 'none'."""
+    if requested == "none":
+        return "none"
+    if bubblewrap():
+        return "bwrap"
+    if requested == "bwrap":
+        raise RuntimeError("IsolatedExecute.sandbox is 'bwrap' but bubblewrap cannot be used here: "
+                           "install it with 'apt-get install bubblewrap' and grade as root")
+    return "none"
+
+
+def _kit_path():
+    """Directory that holds the ``catkit`` package (made importable inside the sandbox)."""
+    return str(Path(catkit.__file__).resolve().parent.parent)
+
+
+def _read_only_roots():
+    """What the worker must be able to read: system libraries, Python, the venv."""
+    roots = {"/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/alternatives"}
+    for prefix in (sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))):
+        roots.add(os.path.realpath(prefix))
+    # A venv whose python lives under /usr is already covered; keep only existing paths.
+    return sorted(path for path in roots if os.path.exists(path))
+
+
+def _bind_with_parents(args, source, target):
+    """Bind ``source`` at ``target``, creating world-readable parents (bwrap makes them 0700)."""
+    parents = []
+    parent = Path(target).parent
+    while str(parent) != "/":
+        parents.append(str(parent))
+        parent = parent.parent
+    for directory in reversed(parents):
+        args += ["--perms", "0755", "--dir", directory]
+    args += ["--ro-bind", source, target]
+
+
+def command(mode, workdir):
+    """The argv that starts a worker with the given isolation ``mode`` in ``workdir``."""
+    python = [sys.executable, "-I", "-c", WORKER_ENTRY]
+    if mode == "none":
+        return python + [_kit_path()]
+    args = [bubblewrap(), "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for root in _read_only_roots():
+        _bind_with_parents(args, root, root)
+    _bind_with_parents(args, str(Path(catkit.__file__).resolve().parent), "/opt/catkit/catkit")
+    workdir = os.path.realpath(workdir)
+    _bind_with_parents(args, workdir, workdir)
+    for name, value in worker_environment().items():
+        args += ["--setenv", name, value]
+    args += ["--chdir", workdir, "--", shutil.which("setpriv"), f"--reuid={NOBODY}",
+             f"--regid={NOBODY}", "--clear-groups", "--no-new-privs"]
+    return args + python + ["/opt/catkit"]
+
+
+def worker_environment():
+    """A minimal environment: one BLAS thread keeps timings fair and memory under the cap."""
+    return {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+
+
+def apply_limits(limits):
+    """Return a ``preexec_fn`` that sets the rlimits in the child before it execs."""
+    mib = 1024 * 1024
+    caps = [(resource.RLIMIT_AS, limits.memory_mb * mib),
+            (resource.RLIMIT_CPU, limits.cpu_seconds),
+            (resource.RLIMIT_NPROC, limits.processes),
+            (resource.RLIMIT_FSIZE, limits.file_size_mb * mib),
+            (resource.RLIMIT_NOFILE, limits.open_files),
+            (resource.RLIMIT_CORE, 0)]
+
+    def preexec():
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        for kind, value in caps:
+            resource.setrlimit(kind, (value, value))
+    return preexec

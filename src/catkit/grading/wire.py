@@ -1,0 +1,134 @@
+"""Values crossing between the grader and the sandbox: plain data only.
+
+The sandbox runs student code, so everything it sends back is untrusted. We never unpickle: a
+message is length-prefixed JSON whose only non-JSON values are tagged numpy arrays and scalars
+(``.npy`` bytes read with ``allow_pickle=False``), tuples and dicts. Anything else is refused.
+Types survive the trip exactly (``float`` stays ``float``, ``np.float64`` stays ``np.float64``)
+because the tests check types.
+"""
+
+import base64
+import io
+import json
+import struct
+
+import numpy as np
+
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 32
+_HEADER = struct.Struct(">Q")
+_ARRAY_KINDS = "biufcUS"  # bool, ints, floats, complex, strings: never objects
+
+
+class WireError(ValueError):
+    """A value that cannot cross the sandbox boundary, or a malformed message."""
+
+
+def _npy_bytes(array):
+    if array.dtype.kind not in _ARRAY_KINDS:
+        raise WireError(f"numpy arrays of dtype {array.dtype} cannot be graded; use numbers")
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.array(array, order="C"), allow_pickle=False)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _npy_array(text):
+    try:
+        array = np.lib.format.read_array(io.BytesIO(base64.b64decode(text)), allow_pickle=False)
+    except Exception as error:  # any malformed payload is the sender's fault
+        raise WireError(f"malformed array: {error}") from None
+    if array.dtype.kind not in _ARRAY_KINDS:
+        raise WireError(f"arrays of dtype {array.dtype} are not accepted")
+    return array
+
+
+def encode(value, depth=0):
+    """Turn ``value`` into JSON-able data, or raise WireError naming the offending type."""
+    if depth > MAX_DEPTH:
+        raise WireError("value is nested too deeply")
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, np.ndarray):  # subclasses (np.matrix) travel as plain arrays
+        return {"ndarray": _npy_bytes(np.asarray(value))}
+    if isinstance(value, np.generic):
+        return {"npscalar": _npy_bytes(np.asarray(value))}
+    if type(value) is list:
+        return [encode(item, depth + 1) for item in value]
+    if type(value) is tuple:
+        return {"tuple": [encode(item, depth + 1) for item in value]}
+    if type(value) is dict:
+        if not all(type(key) is str for key in value):
+            raise WireError("dict keys must be strings")
+        return {"dict": [[key, encode(item, depth + 1)] for key, item in value.items()]}
+    kind = type(value)
+    raise WireError(f"a value of type {kind.__module__}.{kind.__qualname__} cannot be graded; "
+                    "return numpy arrays, numbers, lists, tuples or dicts")
+
+
+def decode(data, depth=0):
+    """Inverse of :func:`encode`, strict about everything it accepts."""
+    if depth > MAX_DEPTH:
+        raise WireError("value is nested too deeply")
+    if data is None or type(data) in (bool, int, float, str):
+        return data
+    if type(data) is list:
+        return [decode(item, depth + 1) for item in data]
+    if type(data) is dict and len(data) == 1:
+        (tag, payload), = data.items()
+        if tag == "ndarray" and type(payload) is str:
+            return _npy_array(payload)
+        if tag == "npscalar" and type(payload) is str:
+            array = _npy_array(payload)
+            if array.ndim != 0:
+                raise WireError("malformed numpy scalar")
+            return array[()]
+        if tag == "tuple" and type(payload) is list:
+            return tuple(decode(item, depth + 1) for item in payload)
+        if tag == "dict" and type(payload) is list:
+            pairs = {}
+            for pair in payload:
+                if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
+                    raise WireError("malformed dict")
+                pairs[pair[0]] = decode(pair[1], depth + 1)
+            return pairs
+    raise WireError("malformed message")
+
+
+def send(stream, message):
+    """Write one message (a JSON-able dict) to a binary stream."""
+    payload = json.dumps(message).encode("utf-8")
+    stream.write(_HEADER.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def parse(payload):
+    """Parse one message body; the result is a dict or WireError is raised."""
+    if len(payload) > MAX_MESSAGE_BYTES:
+        raise WireError("message too large")
+    try:
+        message = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise WireError(f"malformed message: {error}") from None
+    if type(message) is not dict:
+        raise WireError("malformed message")
+    return message
+
+
+def read_header(header):
+    """Length of the body announced by an 8-byte header."""
+    (length,) = _HEADER.unpack(header)
+    if length > MAX_MESSAGE_BYTES:
+        raise WireError(f"message of {length} bytes is too large")
+    return length
+
+
+def receive(stream):
+    """Blocking read of one message from a binary stream; None at end of stream."""
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    length = read_header(header)
+    payload = stream.read(length)
+    if len(payload) < length:
+        return None
+    return parse(payload)
