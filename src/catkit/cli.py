@@ -1,0 +1,111 @@
+"""The ``catkit`` command: the course's main job, grading, and data tools.
+
+    catkit demo                      generate, grade the bundled example submissions, print the table
+    catkit grade ASSIGNMENT --submissions DIR
+    catkit data check [DIR]          check a data folder (default: the one the notebook would load)
+    catkit data synth [--out DIR] [--seed N]
+    catkit data from-photos --cat DIR --non-cat DIR [--out DIR] [--test-fraction F] [--seed N]
+
+Problems end with one clear message on stderr and exit status 2, never a traceback.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from catkit.errors import CatkitError
+
+ASSIGNMENT = "logistic_regression"
+
+
+def _dataset_error():
+    from catkit.datasets.h5io import load_lr_utils
+    return load_lr_utils().DatasetError
+
+
+def data_check(directory):
+    from catkit.datasets.h5io import load_lr_utils
+    lr_utils = load_lr_utils()
+    train_x, train_y, test_x, test_y, classes = lr_utils.load_dataset(directory)
+    where = directory or "the folder the notebook finds"
+    print(f"Data set OK ({where}): {train_x.shape[0]} training pictures ({int(train_y.sum())} cats), "
+          f"{test_x.shape[0]} test pictures ({int(test_y.sum())} cats), {train_x.shape[1]}x{train_x.shape[2]} "
+          f"pixels, classes {[c.decode() for c in classes]}")
+
+
+def data_synth(out, seed):
+    from catkit.datasets.synthetic import build_default
+    for path in build_default(out, seed=seed):
+        print(f"wrote {path}")
+
+
+def data_from_photos(cat, non_cat, out, test_fraction, seed, overwrite):
+    from catkit.datasets.photos import build_from_folders
+    for path in build_from_folders(cat, non_cat, out, test_fraction=test_fraction, seed=seed,
+                                   overwrite=overwrite):
+        print(f"wrote {path}")
+
+
+def grade(root, assignment, submissions):
+    from catkit import course
+    maxima, results = course.grade(root, assignment, submissions)
+    print(course.table(maxima, results))
+    print(f"\nAutograded notebooks: {Path(root) / 'autograded'}/<student>/{assignment}/")
+    print(f"Feedback:             {Path(root) / 'feedback'}/<student>/{assignment}/*.html")
+    print(f"Grades (CSV):         {Path(root) / 'exports' / 'grades.csv'}")
+
+
+def demo(root):
+    root = Path(root)
+    data_check(None)
+    grade(root, ASSIGNMENT, root / "examples" / "submissions")
+
+
+def parser():
+    main = argparse.ArgumentParser(prog="catkit", description=__doc__.split("\n\n")[0])
+    commands = main.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="grade the bundled example submissions on the default data")
+    graded = commands.add_parser("grade", help="generate, autograde, feedback and export for a folder of submissions")
+    graded.add_argument("assignment")
+    graded.add_argument("--submissions", required=True, help="folder of <student>/<assignment>/*.ipynb")
+    data = commands.add_parser("data", help="data set tools").add_subparsers(dest="action", required=True)
+    check = data.add_parser("check", help="check a data folder")
+    check.add_argument("directory", nargs="?", default=None)
+    synth = data.add_parser("synth", help="(re)build the default synthetic data set")
+    synth.add_argument("--out", default="data")
+    synth.add_argument("--seed", type=int, default=0)
+    photos = data.add_parser("from-photos", help="build a data set from folders of photos")
+    photos.add_argument("--cat", required=True, help="folder of cat photos")
+    photos.add_argument("--non-cat", required=True, help="folder of non-cat photos")
+    photos.add_argument("--out", default="data")
+    photos.add_argument("--test-fraction", type=float, default=0.2)
+    photos.add_argument("--seed", type=int, default=0)
+    photos.add_argument("--overwrite", action="store_true", help="replace existing data files")
+    return main
+
+
+def run(args):
+    if args.command == "demo":
+        demo(Path.cwd())
+    elif args.command == "grade":
+        grade(Path.cwd(), args.assignment, args.submissions)
+    elif args.action == "check":
+        data_check(args.directory)
+    elif args.action == "synth":
+        data_synth(args.out, args.seed)
+    else:
+        data_from_photos(args.cat, args.non_cat, args.out, args.test_fraction, args.seed, args.overwrite)
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        run(args)
+    except (CatkitError, _dataset_error(), FileNotFoundError, ValueError) as error:
+        print(f"catkit: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
