@@ -45,4 +45,4 @@ bench: setup
 	$(RUN) $(BIN)/python benchmarks/grading_time.py
 
 clean:
-	rm -rf submitted autograded/* feedback exports gradebook.db
+	rm -rf submitted feedback exports gradebook.db; find autograded -mindepth 1 ! -name README.md -delete

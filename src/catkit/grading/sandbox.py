@@ -5,7 +5,7 @@ With bubblewrap (Debian package ``bubblewrap``) and root, the worker runs:
 - in new network, PID, IPC and UTS namespaces: no network at all, and when the worker ends
   (or is killed) every process it started dies with its PID namespace;
 - on a filesystem that holds only the system's libraries, the Python installation, the virtual
-  environment, the kit's own package and the submission's folder, all read-only, plus an
+  environment, the kit's worker modules and the submission's folder, all read-only, plus an
   empty private ``/tmp``: the course's ``source/``, the gradebook and other students' folders
   do not exist in there;
 - as the unprivileged user ``nobody`` (``setpriv``, no new privileges), so RLIMIT_NPROC counts;
@@ -106,7 +106,10 @@ def command(mode, workdir):
             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for root in _read_only_roots():
         _bind_with_parents(args, root, root)
-    _bind_with_parents(args, str(Path(catkit.__file__).resolve().parent), "/opt/catkit/catkit")
+    # Only the worker's own modules: nothing else of the kit (examples, tests) is readable.
+    package = Path(catkit.__file__).resolve().parent
+    _bind_with_parents(args, str(package / "__init__.py"), "/opt/catkit/catkit/__init__.py")
+    _bind_with_parents(args, str(package / "grading"), "/opt/catkit/catkit/grading")
     workdir = os.path.realpath(workdir)
     _bind_with_parents(args, workdir, workdir)
     for name, value in worker_environment().items():
