@@ -10,9 +10,11 @@ module imports by file path (it is a standalone file copied next to the students
 """
 
 import importlib.util
+import os
 import shutil
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import h5py
@@ -65,8 +67,13 @@ def write_dataset(out_dir, train_x, train_y, test_x, test_y, classes=(b"non-cat"
         lr_utils.load_dataset(tmp_dir)
         for name in parts:
             (tmp_dir / name).replace(out_dir / name)
+    except lr_utils.DatasetError as err:  # name the file, not the temporary folder that is about to vanish
+        raise lr_utils.DatasetError(f"Nothing was written to {out_dir}: " + str(err).replace(f"{tmp_dir}{os.sep}", "")) from None
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
+    if (out_dir / lr_utils.SINGLE_FILE).exists():
+        warnings.warn(f"{out_dir / lr_utils.SINGLE_FILE} exists, and lr_utils reads it instead of the files just "
+                      "written: remove it to use them.", stacklevel=2)
     return out_dir / lr_utils.TRAIN_FILE, out_dir / lr_utils.TEST_FILE
 
 
