@@ -2,7 +2,7 @@
 
 Each attack is a student's notebook: the reference answers everywhere except where the attack
 sits. The attacked function must earn nothing it did not implement correctly, and every other
-function must keep its full marks. ``{root}``, ``{port}`` and ``{marker}`` are filled in by
+function must keep its full marks. ``{root}``, ``{port}`` and ``{marker}`` are replaced by
 the test with the course's absolute path, a port a test server listens on, and a string that
 lets the test find processes the attack left behind.
 """
@@ -55,8 +55,8 @@ READ_SOURCE = '''import json
 def sigmoid(z):
     try:
         cells = json.load(open("{root}/source/logistic_regression/Logistic_Regression_with_a_Neural_Network_mindset.ipynb"))["cells"]
-        answer = [c for c in cells if c["metadata"].get("nbgrader", {{}}).get("grade_id") == "sigmoid_solution"][0]
-        namespace = {{"np": np}}
+        answer = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade_id") == "sigmoid_solution"][0]
+        namespace = {"np": np}
         exec("".join(answer["source"]), namespace)
         return namespace["sigmoid"](z)
     except OSError:
@@ -157,3 +157,10 @@ ATTACKS = [
     ("rt-out-of-memory", {"predict_solution": [(None, MEMORY)]}, {"predict"}),
     ("rt-fork-bomb", {"model_solution": [(None, FORK_BOMB)]}, {"model"}),
 ]
+
+
+def attack_edits(edits, root, port, marker):
+    """The attack's edits with the placeholders replaced."""
+    def fill(text):
+        return text.replace("{root}", str(root)).replace("{port}", str(port)).replace("{marker}", marker)
+    return {cell: [(old, fill(new)) for old, new in pairs] for cell, pairs in edits.items()}

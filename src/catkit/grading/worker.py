@@ -57,8 +57,9 @@ class Worker:
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = out, err
         try:
+            # Python's default warning filters, as in a Jupyter kernel: a RuntimeWarning shows
+            # (and costs the cell, as in nbgrader), a ResourceWarning does not.
             with warnings.catch_warnings():
-                warnings.simplefilter("default")
                 reply = {"ok": True, **action()}
         except BaseException as error:  # noqa: BLE001 - SystemExit and friends are faults too
             reply = {"ok": False, "error": _describe(error, self.filename)}

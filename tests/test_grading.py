@@ -1,0 +1,230 @@
+"""Grading end to end, with real `nbgrader autograde` on a temporary copy of the course.
+
+One session-wide run grades every submission below at once: the reference, the untouched
+release, each typical mistake, each attack on the grader and a bystander; the tests then read
+the gradebook, the autograded notebooks, the feedback and the export.
+"""
+
+import csv
+import hashlib
+import html
+import os
+import re
+import secrets
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import (ASSIGNMENT, NOTEBOOK, SOURCE_NB, course, gradebook_scores, make_course,
+                      maxima, needs_manual_grading, read, release_nb, solved, submit)
+from redteam import ATTACKS, attack_edits
+
+from catkit.examples import MISTAKES
+from catkit.grading import sandbox
+from catkit.grading.notebook import FUNCTIONS, grade_id
+from catkit.nbgrader_plugins.export import COLUMNS
+
+MARKER = f"catkit-redteam-{secrets.token_hex(6)}"
+ATTACKED = {student: losers for student, _, losers in ATTACKS}
+
+
+def _tampered(nb, wrong):
+    """A submission that deletes, renames, rewrites and re-flags the instructor's test cells."""
+    cells = []
+    for cell in nb.cells:
+        cell_id = grade_id(cell)
+        if cell_id in ("sigmoid_checks", "predict_checks") or (wrong and cell_id == "predict_solution"):
+            continue  # deleted
+        meta = cell.metadata.get("nbgrader", {})
+        if cell_id == "predict_hidden_tests":
+            meta["grade_id"] = "predict_hidden_tests_renamed"
+        elif cell_id == "model_hidden_tests":
+            meta["solution"] = True  # would send the cell to manual grading
+        elif cell_id == "propagate_checks":
+            meta["points"] = 100
+        elif cell_id == "optimize_checks":
+            cell.source = "pass"
+        elif cell_id == "initialize_with_zeros_hidden_tests":
+            del cell.metadata["nbgrader"]
+            cell.source = "print('passed')"
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def _tree_digest(folder):
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(folder)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _lingering():
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if MARKER.encode() in cmdline.read_bytes():
+                found.append(cmdline.parent.name)
+        except OSError:
+            pass
+    return found
+
+
+@dataclass
+class Graded:
+    root: Path
+    scores: dict
+    maxima: dict
+    before: dict
+    after: dict
+    connections: list
+    lingering: list
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    root = make_course(tmp_path_factory.mktemp("course"), "\nc.IsolatedExecute.timeout = 5\n")
+    listener = socket.create_server(("127.0.0.1", 0))
+    connections = []
+    threading.Thread(target=lambda: connections.append(listener.accept()), daemon=True).start()
+    port = listener.getsockname()[1]
+
+    submit(root, "bystander", solved(root))
+    course.nbgrader(root, "autograde", ASSIGNMENT, "--student", "bystander")
+    watched = {"bystander submitted": root / "submitted" / "bystander", "source": root / "source",
+               "bystander autograded": root / "autograded" / "bystander", "release": root / "release"}
+    before = {name: _tree_digest(path) for name, path in watched.items()}
+    before["bystander scores"] = gradebook_scores(root)["bystander"]
+
+    submit(root, "reference", solved(root))
+    submit(root, "untouched", release_nb(root))
+    for name, (_, edits, _) in MISTAKES.items():
+        submit(root, name, solved(root, edits))
+    for student, edits, _ in ATTACKS:
+        submit(root, student, solved(root, attack_edits(edits, root, port, MARKER)))
+    submit(root, "tamper-correct", _tampered(solved(root), wrong=False))
+    submit(root, "tamper-wrong", _tampered(release_nb(root), wrong=True))
+
+    course.nbgrader(root, "autograde", ASSIGNMENT)
+    lingering = _lingering()
+    after = {name: _tree_digest(path) for name, path in watched.items()}
+    course.nbgrader(root, "generate_feedback", ASSIGNMENT)
+    course.nbgrader(root, "export", "--to", str(root / "grades.csv"))
+    scores = gradebook_scores(root)
+    after["bystander scores"] = scores["bystander"]
+    listener.close()
+    return Graded(root, scores, maxima(root), before, after, connections, lingering)
+
+
+def _autograded(graded, student):
+    return read(graded.root / "autograded" / student / ASSIGNMENT / NOTEBOOK)
+
+
+def test_reference_gets_full_marks_on_every_function(graded):
+    assert graded.maxima == {"sigmoid": 3, "initialize_with_zeros": 2, "propagate": 5, "optimize": 4,
+                             "predict": 3, "model": 3}
+    assert {f: graded.scores["reference"][f] for f in FUNCTIONS} == graded.maxima
+    for cell in _autograded(graded, "reference").cells:
+        if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
+            assert not [o for o in cell.outputs if o.output_type == "error" or o.get("name") == "stderr"], cell.outputs
+
+
+def test_untouched_release_gets_zero_everywhere_without_failing(graded):
+    assert graded.scores["untouched"] == {**dict.fromkeys(FUNCTIONS, 0.0), "total": 0.0}
+    assert needs_manual_grading(graded.root, "untouched") == []
+    verdicts = [o for c in _autograded(graded, "untouched").cells for o in c.get("outputs", [])
+                if o.output_type == "error"]
+    assert len(verdicts) == 12 and all(o.ename == "NotImplementedError" for o in verdicts)
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_each_mistake_loses_points_on_its_function_alone(graded, mistake):
+    function, _, what = MISTAKES[mistake]
+    scores = graded.scores[mistake]
+    assert scores[function] < graded.maxima[function], f"{mistake} ({what}) kept all points of {function}"
+    others = {f: scores[f] for f in FUNCTIONS if f != function}
+    assert others == {f: graded.maxima[f] for f in others}, f"{mistake} ({what}) cost points elsewhere"
+
+
+@pytest.mark.parametrize("student", sorted(ATTACKED))
+def test_attacks_earn_nothing_they_did_not_implement(graded, student):
+    scores = graded.scores[student]
+    for function in FUNCTIONS:
+        expected = 0 if function in ATTACKED[student] else graded.maxima[function]
+        assert scores[function] == expected, f"{student}: {function} scored {scores[function]}"
+    assert needs_manual_grading(graded.root, student) == []
+
+
+def test_faults_are_reported_in_the_feedback_notebook(graded):
+    def errors(student):
+        return " ".join(o.evalue for c in _autograded(graded, student).cells
+                        for o in c.get("outputs", []) if o.output_type == "error")
+    assert "did not finish within 5 s" in errors("rt-endless-loop")
+    assert "exited with status 0" in errors("rt-exit")
+    assert "MemoryError" in " ".join(o.get("ename", "") for c in _autograded(graded, "rt-out-of-memory").cells
+                                     for o in c.get("outputs", []))
+    assert "train_set_x" in errors("propagate-global")
+
+
+@pytest.mark.skipif(sandbox.bubblewrap() is None, reason="the sandbox needs bubblewrap and root")
+def test_sandbox_blocks_reading_network_and_damage(graded):
+    assert graded.connections == [], "student code reached a server on the grader's machine"
+    assert graded.before == graded.after, "the bystander's work, the gradebook or source/ changed"
+    assert graded.scores["bystander"]["total"] == 20
+    assert (graded.root / "gradebook.db").stat().st_size > 10_000
+    assert not Path(f"/tmp/{MARKER}-escaped").exists()
+    assert graded.lingering == [], f"processes left behind: {graded.lingering}"
+
+
+def test_tampered_test_cells_are_graded_with_the_instructors_version(graded):
+    assert graded.scores["tamper-correct"]["total"] == 20
+    assert graded.scores["tamper-wrong"]["total"] == 0
+    for student in ("tamper-correct", "tamper-wrong"):
+        assert needs_manual_grading(graded.root, student) == []
+        ids = [grade_id(c) for c in _autograded(graded, student).cells]
+        for function in FUNCTIONS:
+            assert ids.count(f"{function}_checks") == 1 and ids.count(f"{function}_hidden_tests") == 1
+
+
+def _hidden_lines():
+    """Lines of the hidden tests that appear nowhere else (solutions and visible checks
+    legitimately share a few, like a loop header)."""
+    hidden, elsewhere = [], []
+    for cell in read(SOURCE_NB).cells:
+        inside = False
+        for line in cell.source.split("\n"):
+            if "BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "END HIDDEN TESTS" in line:
+                inside = False
+            else:
+                (hidden if inside else elsewhere).append(line.strip())
+    return [line for line in hidden if len(line) > 12 and line not in elsewhere]
+
+
+def test_feedback_shows_points_and_reveals_no_hidden_test(graded):
+    hidden = _hidden_lines()
+    assert len(hidden) > 30
+    pages = sorted((graded.root / "feedback").glob(f"*/{ASSIGNMENT}/*.html"))
+    assert len(pages) == len(graded.scores)
+    for page in pages:
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+        leaked = [line for line in hidden if line in text]
+        assert leaked == [], f"{page}: hidden test lines in the feedback: {leaked[:3]}"
+    text = html.unescape(re.sub(r"<[^>]+>", "", (graded.root / "feedback" / "sigmoid-sign-error" / ASSIGNMENT /
+                                                 NOTEBOOK.replace(".ipynb", ".html")).read_text()))
+    assert "sigmoid" in text and "Score: 17.0 / 20.0" in text
+
+
+def test_export_has_one_column_per_function_and_the_gradebook_points(graded):
+    with open(graded.root / "grades.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == COLUMNS
+    assert {row["student_id"] for row in rows} == set(graded.scores)
+    for row in rows:
+        for column in (*FUNCTIONS, "total"):
+            assert float(row[column]) == graded.scores[row["student_id"]][column]
