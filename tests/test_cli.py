@@ -1,0 +1,94 @@
+"""The kit's own commands: clear messages and a non-zero exit for bad input, never a traceback."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ASSIGNMENT, REPO, make_course
+
+CATKIT = str(Path(sys.executable).parent / "catkit")
+
+
+def catkit(*args, cwd, env_data=None):
+    import os
+    env = {k: v for k, v in os.environ.items() if k != "CATVNONCAT_DATA"}
+    if env_data:
+        env["CATVNONCAT_DATA"] = str(env_data)
+    return subprocess.run([CATKIT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def assert_clean_failure(result, *phrases):
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("catkit: error: ")
+    for phrase in phrases:
+        assert phrase in result.stderr, result.stderr
+
+
+def test_data_check_accepts_the_shipped_data():
+    result = catkit("data", "check", "data", cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert "209 training pictures (72 cats), 50 test pictures (33 cats)" in result.stdout
+
+
+def test_missing_data_is_a_clear_error(tmp_path):
+    assert_clean_failure(catkit("data", "check", cwd=tmp_path), "Cannot find the data set", "CATVNONCAT_DATA")
+    assert_clean_failure(catkit("demo", cwd=tmp_path), "Cannot find the data set")
+
+
+def test_corrupt_h5_is_a_clear_error(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(REPO / "data" / "test_catvnoncat.h5", data)
+    (data / "train_catvnoncat.h5").write_bytes(b"\x89HDF\r\n not really" * 100)
+    assert_clean_failure(catkit("data", "check", str(data), cwd=tmp_path), "train_catvnoncat.h5")
+
+
+def test_unknown_assignment_and_empty_submissions_are_clear_errors(tmp_path):
+    root = make_course(tmp_path / "course")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_clean_failure(catkit("grade", "no_such_assignment", "--submissions", str(empty), cwd=root),
+                         "unknown assignment 'no_such_assignment'", ASSIGNMENT)
+    assert_clean_failure(catkit("grade", ASSIGNMENT, "--submissions", str(empty), cwd=root),
+                         "no submissions", f"<student id>/{ASSIGNMENT}/")
+    assert_clean_failure(catkit("grade", ASSIGNMENT, "--submissions", str(tmp_path / "missing"), cwd=root),
+                         "does not exist")
+
+
+def test_grade_never_overwrites_a_different_submission(tmp_path):
+    root = make_course(tmp_path / "course")
+    examples = REPO / "examples" / "submissions"
+    mine = tmp_path / "incoming" / "example-correct" / ASSIGNMENT
+    shutil.copytree(examples / "example-untouched" / ASSIGNMENT, mine)
+    shutil.copytree(examples / "example-correct" / ASSIGNMENT, root / "submitted" / "example-correct" / ASSIGNMENT)
+    before = (root / "submitted" / "example-correct" / ASSIGNMENT).iterdir()
+    result = catkit("grade", ASSIGNMENT, "--submissions", str(tmp_path / "incoming"), cwd=root)
+    assert_clean_failure(result, "already holds a different submission")
+    assert sorted(before) == sorted((root / "submitted" / "example-correct" / ASSIGNMENT).iterdir())
+
+
+@pytest.mark.parametrize("args, phrase", [
+    (["--cat", "nowhere", "--non-cat", "nowhere"], "nowhere"),
+])
+def test_from_photos_bad_folders_are_clear_errors(tmp_path, args, phrase):
+    assert_clean_failure(catkit("data", "from-photos", *args, "--out", str(tmp_path / "out"), cwd=tmp_path), phrase)
+    assert not (tmp_path / "out" / "train_catvnoncat.h5").exists()
+
+
+def test_demo_grades_the_bundled_examples_and_prints_the_table(tmp_path):
+    root = tmp_path / "course"
+    for name in ("source", "data", "examples"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    result = catkit("demo", cwd=root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.startswith("example-")}
+    assert rows["example-correct"][1:8] == ["3/3", "2/2", "5/5", "4/4", "3/3", "3/3", "20/20"]
+    assert rows["example-untouched"][7] == "0/20"
+    assert rows["example-sigmoid-sign-error"][1] == "0/3" and rows["example-model-global"][6] == "0/3"
+    assert all(float(row[8]) < 30 for row in rows.values())  # seconds per submission
+    assert (root / "exports" / "grades.csv").is_file()
+    assert len(list((root / "feedback").glob(f"*/{ASSIGNMENT}/*.html"))) == len(rows) == 7

@@ -1,0 +1,119 @@
+"""The instructor notebook, executed for real in a Jupyter kernel, and its reference functions."""
+
+import re
+
+import nbclient
+import numpy as np
+import pytest
+from conftest import NOTEBOOK, REAL_DATA, REPO, SOURCE_NB, read, requires_real_data
+
+from catkit.grading.notebook import FUNCTIONS, grade_id
+from catkit.grading.reference import Reference
+
+# Published by the original exercise, printed by the source notebook on the real data.
+PUBLISHED_COSTS = [0.693147, 0.584508, 0.466949, 0.376007, 0.331463, 0.303273, 0.279880, 0.260042,
+                   0.242941, 0.228004, 0.214820, 0.203078, 0.192544, 0.183033, 0.174399, 0.166521,
+                   0.159305, 0.152667, 0.146542, 0.140872]
+
+
+def execute(nb, folder, data_dir, monkeypatch):
+    """Run a notebook top to bottom in a fresh kernel; return it (raises on the first error)."""
+    if data_dir is None:
+        monkeypatch.delenv("CATVNONCAT_DATA", raising=False)
+    else:
+        monkeypatch.setenv("CATVNONCAT_DATA", str(data_dir))
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # steady timings on a loaded 2-core machine
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(folder)}})
+    client.execute()
+    return nb
+
+
+def printed(nb):
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.outputs if o.output_type == "stream" and o.name == "stdout")
+
+
+def stderr_of_graded_cells(nb):
+    return [(grade_id(c), o.text) for c in nb.cells if c.cell_type == "code" and grade_id(c)
+            for o in c.outputs if o.output_type == "stream" and o.name == "stderr"]
+
+
+def training_costs(text):
+    found = re.findall(r"^Cost after iteration (\d+): ([0-9.]+)$", text, flags=re.M)
+    return [int(i) for i, _ in found[:20]], [float(c) for _, c in found[:20]]
+
+
+@requires_real_data
+def test_source_notebook_prints_the_published_results_on_the_real_data(monkeypatch):
+    nb = execute(read(SOURCE_NB), SOURCE_NB.parent, REAL_DATA, monkeypatch)
+    text = printed(nb)
+    iterations, costs = training_costs(text)
+    assert iterations == list(range(0, 2000, 100))
+    assert np.allclose(costs, PUBLISHED_COSTS, atol=1e-6, rtol=0), costs
+    assert "train accuracy: 99.04306220095694 %" in text
+    assert "test accuracy: 70.0 %" in text
+    assert stderr_of_graded_cells(nb) == []
+
+
+def test_source_notebook_runs_on_the_bundled_default_data(monkeypatch):
+    nb = execute(read(SOURCE_NB), SOURCE_NB.parent, None, monkeypatch)
+    text = printed(nb)
+    iterations, costs = training_costs(text)
+    assert iterations == list(range(0, 2000, 100)) and costs[0] == 0.693147
+    # The figures data/README.md and README.md state for the default data set.
+    assert "train accuracy: 99.52153110047847 %" in text
+    assert "test accuracy: 72.0 %" in text
+    assert stderr_of_graded_cells(nb) == []
+
+
+def test_release_runs_without_error_up_to_the_first_stub(monkeypatch):
+    release = REPO / "release" / "logistic_regression"
+    nb = read(release / NOTEBOOK)
+    with pytest.raises(nbclient.exceptions.CellExecutionError) as failure:
+        execute(nb, release, None, monkeypatch)
+    assert "NotImplementedError" in str(failure.value)
+    failed = [c for c in nb.cells if c.cell_type == "code"
+              and any(o.output_type == "error" for o in c.get("outputs", []))]
+    assert [grade_id(c) for c in failed] == ["exercise1_solution"]
+    before = nb.cells[:nb.cells.index(failed[0])]
+    assert all(c.execution_count for c in before if c.cell_type == "code"), "a cell before the stub did not run"
+
+
+def test_reference_passes_every_visible_check_in_process():
+    reference = Reference.from_notebook(SOURCE_NB)
+    checks = {grade_id(c): c.source for c in read(SOURCE_NB).cells if (grade_id(c) or "").endswith("_checks")}
+    assert sorted(checks) == sorted(f"{f}_checks" for f in FUNCTIONS)
+    for cell_id, source in checks.items():
+        exec(compile(source, cell_id, "exec"), {"np": np, **reference.functions})
+
+
+def test_reference_reproduces_the_published_values_of_the_original_exercise():
+    ref = Reference.from_notebook(SOURCE_NB).functions
+    assert np.allclose(ref["sigmoid"](np.array([0, 2])), [0.5, 0.88079708])
+    assert np.isclose(ref["sigmoid"](1), 0.7310585)
+    w, b = ref["initialize_with_zeros"](2)
+    assert w.shape == (2, 1) and not w.any() and type(b) is float and b == 0.0
+    X = np.array([[1., 2., -1., 0], [3., 4., -3.2, 1], [3., 4., -3.2, -3.5]])
+    grads, cost = ref["propagate"](np.array([[1.], [2.], [-1]]), 2.5, X, np.array([[1, 1, 0, 0]]))
+    assert np.allclose(grads["dw"], [[-0.03909333], [0.12501464], [-0.99960809]])
+    assert np.isclose(grads["db"], 0.288106326429569) and np.isclose(cost, 2.0424567983978403)
+    w = np.array([[1.], [2.]])
+    params, grads, costs = ref["optimize"](w, 2., np.array([[1., 2., -1.], [3., 4., -3.2]]), np.array([[1, 0, 1]]),
+                                           num_iterations=101, learning_rate=0.1)
+    assert np.allclose(costs, [5.80154532, 0.31057104]) and np.array_equal(w, [[1.], [2.]])
+    assert np.allclose(params["w"], [[-0.70916784], [-0.42390859]]) and np.isclose(params["b"], 2.26891346)
+    assert np.allclose(grads["dw"], [[0.06188603], [-0.01407361]]) and np.isclose(grads["db"], -0.04709353)
+    prediction = ref["predict"](np.array([[0.3], [0.5], [-0.2]]), -0.33333,
+                                np.array([[1., -0.3, 1.5], [2, 0, 1], [0, -1.5, 2]]))
+    assert np.array_equal(prediction, [[1., 0., 1.]])
+    np.random.seed(0)
+    X, Y = np.random.randn(4, 7), np.array([[1, 0, 0, 1, 0, 0, 1]])
+    x_test, y_test = np.random.randn(4, 3), np.array([[0, 1, 0]])
+    d = ref["model"](X, Y, x_test, y_test, num_iterations=50, learning_rate=0.01)
+    assert np.allclose(d["costs"], [0.69314718])
+    assert np.allclose(d["w"], [[0.08639757], [-0.08231268], [-0.11798927], [0.12866053]])
+    assert np.isclose(d["b"], -0.03983236094816321)
+    assert np.array_equal(d["Y_prediction_test"], [[1, 1, 0]])
+    assert np.array_equal(d["Y_prediction_train"], [[1, 1, 0, 1, 0, 0, 1]])
