@@ -41,9 +41,10 @@ c.IsolatedExecute.timeout = 30      # seconds per call of a student's function
 # Execute), the long demonstrations tagged "autograde-skip" are skipped.
 c.Execute.skip_cells_with_tag = "autograde-skip"
 
-# Feedback: verdicts and messages, never the hidden tests.
+# Feedback: points per function on top, verdicts and messages, never the hidden tests.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    "catkit.nbgrader_plugins.feedback.FunctionScores",
     "catkit.nbgrader_plugins.feedback.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

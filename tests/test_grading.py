@@ -148,6 +148,10 @@ def test_each_mistake_loses_points_on_its_function_alone(graded, mistake):
     assert scores[function] < graded.maxima[function], f"{mistake} ({what}) kept all points of {function}"
     others = {f: scores[f] for f in FUNCTIONS if f != function}
     assert others == {f: graded.maxima[f] for f in others}, f"{mistake} ({what}) cost points elsewhere"
+    # The mistake is the one described, not a broken cell.
+    errors = [o.ename for c in _autograded(graded, mistake).cells for o in c.get("outputs", [])
+              if o.output_type == "error"]
+    assert not {"SyntaxError", "IndentationError"} & set(errors), f"{mistake} does not compile"
 
 
 @pytest.mark.parametrize("student", sorted(ATTACKED))
@@ -217,7 +221,10 @@ def test_feedback_shows_points_and_reveals_no_hidden_test(graded):
         assert leaked == [], f"{page}: hidden test lines in the feedback: {leaked[:3]}"
     text = html.unescape(re.sub(r"<[^>]+>", "", (graded.root / "feedback" / "sigmoid-sign-error" / ASSIGNMENT /
                                                  NOTEBOOK.replace(".ipynb", ".html")).read_text()))
-    assert "sigmoid" in text and "Score: 17.0 / 20.0" in text
+    assert "Score: 17.0 / 20.0" in text
+    summary = text[text.index("Points per function"):text.index("Logistic Regression with a Neural Network")]
+    assert re.search(r"sigmoid\s+0 / 3\s+AssertionError: ", summary), summary
+    assert re.search(r"propagate\s+5 / 5\s+nothing", summary), summary
 
 
 def test_export_has_one_column_per_function_and_the_gradebook_points(graded):

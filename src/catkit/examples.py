@@ -33,7 +33,7 @@ MISTAKES = {
     "propagate-global": ("propagate", {"propagate_solution": [("m = X.shape[1]", "m = train_set_x.shape[1]")]},
                          "m from the global train_set_x"),
     "optimize-mutates-w": ("optimize", {"optimize_solution": [
-        ("w = copy.deepcopy(w)\n", ""), ("w = w - learning_rate * dw", "w -= learning_rate * dw")]},
+        ("    w = copy.deepcopy(w)\n", ""), ("w = w - learning_rate * dw", "w -= learning_rate * dw")]},
         "updates the caller's w in place"),
     "optimize-ignores-rate": ("optimize", {"optimize_solution": [
         ("w = w - learning_rate * dw", "w = w - 0.009 * dw"), ("b = b - learning_rate * db", "b = b - 0.009 * db")]},

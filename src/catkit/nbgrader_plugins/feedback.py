@@ -1,13 +1,18 @@
-"""HideHiddenTests: feedback shows each test cell's verdict but nothing of hidden tests.
+"""Feedback steps: a per-function summary on top, and nothing of the hidden tests.
 
-nbgrader's feedback shows cells as autograded, so hidden tests would appear in full. This
-step, run by ``nbgrader generate_feedback``, removes the hidden region from the source
+nbgrader's feedback shows cells as autograded, so hidden tests would appear in full.
+HideHiddenTests, run by ``nbgrader generate_feedback``, removes the hidden region from the source
 (nbgrader's own ClearHiddenTests) and cuts tracebacks in those cells down to their last
 line, which for a failed assert is its message; messages of hidden tests never quote
 expected values.
 """
 
-from nbgrader.preprocessors import ClearHiddenTests
+import html
+
+from nbformat.v4 import new_markdown_cell
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
+
+from catkit.grading.notebook import FUNCTIONS, function_of
 
 
 class HideHiddenTests(ClearHiddenTests):
@@ -20,3 +25,38 @@ class HideHiddenTests(ClearHiddenTests):
                 if output.output_type == "error":
                     output.traceback = [f"{output.ename}: {output.evalue}"]
         return cell, resources
+
+
+def _cell(text):
+    """Student-controlled text made safe for one markdown table cell."""
+    text = " ".join(str(text).split())
+    text = text if len(text) <= 160 else text[:157] + "..."
+    return html.escape(text).replace("|", "&#124;")
+
+
+class FunctionScores(NbGraderPreprocessor):
+    """Opens the feedback with a table: points per function, and what went wrong in each.
+
+    Runs after nbgrader's GetGrades, which puts each graded cell's score in its metadata.
+    """
+
+    def preprocess(self, nb, resources):
+        rows = {name: {"score": 0.0, "points": 0.0, "problems": []} for name in FUNCTIONS}
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            function = function_of(meta.get("grade_id", "")) if meta.get("grade") else None
+            if function is None or "score" not in meta:
+                continue
+            rows[function]["score"] += meta["score"] or 0.0
+            rows[function]["points"] += meta["points"]
+            for output in cell.get("outputs", []):
+                if output.output_type == "error":
+                    rows[function]["problems"].append(f"{output.ename}: {output.evalue}")
+                elif output.output_type == "stream" and output.name == "stderr":
+                    rows[function]["problems"].append("wrote to stderr (a warning?)")
+        lines = ["## Points per function", "", "| function | points | what went wrong |", "|---|---|---|"]
+        for name, row in rows.items():
+            problems = "; ".join(_cell(p) for p in row["problems"][:2]) or "nothing"
+            lines.append(f"| `{name}` | {row['score']:g} / {row['points']:g} | {problems} |")
+        nb.cells.insert(0, new_markdown_cell("\n".join(lines)))
+        return nb, resources
