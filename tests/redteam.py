@@ -132,6 +132,11 @@ MEMORY = '''def predict(w, b, X):
         hog.append(np.ones(10_000_000))
 '''
 
+SEGFAULT = '''import ctypes
+def initialize_with_zeros(dim):
+    ctypes.string_at(0)
+'''
+
 FORK_BOMB = '''import os
 def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0.5, print_cost=False):
     while True:
@@ -155,6 +160,7 @@ ATTACKS = [
     ("rt-endless-loop", {"optimize_solution": [(None, ENDLESS)]}, {"optimize"}),
     ("rt-exit", {"propagate_solution": [(None, EXIT)]}, {"propagate"}),
     ("rt-out-of-memory", {"predict_solution": [(None, MEMORY)]}, {"predict"}),
+    ("rt-segfault", {"initialize_with_zeros_solution": [(None, SEGFAULT)]}, {"initialize_with_zeros"}),
     ("rt-fork-bomb", {"model_solution": [(None, FORK_BOMB)]}, {"model"}),
 ]
 

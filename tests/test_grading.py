@@ -169,6 +169,7 @@ def test_faults_are_reported_in_the_feedback_notebook(graded):
                         for o in c.get("outputs", []) if o.output_type == "error")
     assert "did not finish within 5 s" in errors("rt-endless-loop")
     assert "exited with status 0" in errors("rt-exit")
+    assert "killed by SIGSEGV (crashed)" in errors("rt-segfault")
     assert "MemoryError" in " ".join(o.get("ename", "") for c in _autograded(graded, "rt-out-of-memory").cells
                                      for o in c.get("outputs", []))
     assert "train_set_x" in errors("propagate-global")

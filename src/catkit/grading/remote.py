@@ -85,13 +85,13 @@ class Worker:
             code = self.process.returncode
         self._drain.join(timeout=1)
         detail = bytes(self._stderr).decode("utf-8", "replace").strip().splitlines()[-3:]
-        if code is not None and code < 0:
-            name = signal.Signals(-code).name
+        # A signal shows as a negative code, or as 128 + signal through bubblewrap.
+        number = -code if code is not None and code < 0 else code - 128 if code and code > 128 else None
+        if number in {s.value for s in signal.Signals}:
+            name = signal.Signals(number).name
             cause = {"SIGKILL": " (out of memory, or killed)", "SIGXCPU": " (CPU time limit)",
                      "SIGSEGV": " (crashed)"}.get(name, "")
             text = f"the process running your code was killed by {name}{cause}"
-        elif code == 137:  # bubblewrap reports a SIGKILLed child as 128 + 9
-            text = "the process running your code was killed (out of memory, or killed)"
         else:
             text = f"the process running your code exited with status {code}"
         return text + ("; its last output: " + " | ".join(detail) if detail else "")
