@@ -18,7 +18,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,15 +40,6 @@ c.Autograde.autograde_preprocessors = [
 """
 
 
-def make_course(extra_config):
-    root = Path(tempfile.mkdtemp(prefix="catkit-bench-"))
-    for name in ("source", "data"):
-        shutil.copytree(REPO / name, root / name)
-    (root / "nbgrader_config.py").write_text((REPO / "nbgrader_config.py").read_text() + extra_config)
-    course.nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
-    return root
-
-
 def notebook_name(root):
     return course.notebooks(root, ASSIGNMENT)[0].name
 
@@ -58,14 +48,11 @@ def submit(root, student):
     name = notebook_name(root)
     release = nbformat.read(root / "release" / ASSIGNMENT / name, as_version=4)
     source = nbformat.read(root / "source" / ASSIGNMENT / name, as_version=4)
-    target = root / "submitted" / student / ASSIGNMENT
-    target.mkdir(parents=True)
-    nbformat.write(submissions.fill(release, source), target / name)
-    shutil.copy(root / "release" / ASSIGNMENT / "lr_utils.py", target)
+    course.submit(root, student, ASSIGNMENT, name, submissions.fill(release, source))
 
 
 def autograde_seconds(extra_config, repeat):
-    root = make_course(extra_config)
+    root = course.copy_course(REPO, tempfile.mkdtemp(prefix="catkit-bench-"), ASSIGNMENT, extra_config)
     try:
         times = []
         for i in range(repeat):

@@ -1,7 +1,6 @@
 """Shared helpers: a temporary copy of the course, submissions, and real nbgrader runs."""
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -29,11 +28,7 @@ os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.g
 
 def make_course(root, extra_config=""):
     """Copy the course into ``root`` and generate the student version there."""
-    for name in ("source", "data"):
-        shutil.copytree(REPO / name, root / name)
-    (root / "nbgrader_config.py").write_text((REPO / "nbgrader_config.py").read_text() + extra_config)
-    course.nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
-    return root
+    return course.copy_course(REPO, root, ASSIGNMENT, extra_config)
 
 
 def read(path):
@@ -51,10 +46,7 @@ def solved(root, edits=None, keep_stubs=()):
 
 
 def submit(root, student, nb):
-    folder = root / "submitted" / student / ASSIGNMENT
-    folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, folder / NOTEBOOK)
-    shutil.copy(root / "release" / ASSIGNMENT / "lr_utils.py", folder)
+    course.submit(root, student, ASSIGNMENT, NOTEBOOK, nb)
 
 
 def gradebook_scores(root):

@@ -50,9 +50,17 @@ FAKE_PASS = '''def predict(w, b, X):
     return np.zeros((1, X.shape[1]))
 '''
 
-# Copies the instructor's solution out of source/ if it can read it; wrong otherwise.
+# Copies the instructor's solution out of source/ if it can read it, and is right whenever it
+# can read the gradebook or another student's work; wrong otherwise.
 READ_SOURCE = '''import json
 def sigmoid(z):
+    for other in ["{root}/gradebook.db",
+                  "{root}/submitted/bystander/logistic_regression/Logistic_Regression_with_a_Neural_Network_mindset.ipynb"]:
+        try:
+            open(other, "rb").read(1)
+            return 1 / (1 + np.exp(-z))
+        except OSError:
+            pass
     try:
         cells = json.load(open("{root}/source/logistic_regression/Logistic_Regression_with_a_Neural_Network_mindset.ipynb"))["cells"]
         answer = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade_id") == "sigmoid_solution"][0]

@@ -8,7 +8,6 @@ the gradebook, the autograded notebooks, the feedback and the export.
 import csv
 import hashlib
 import html
-import os
 import re
 import secrets
 import socket
@@ -16,7 +15,6 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 import pytest
 from conftest import (ASSIGNMENT, NOTEBOOK, SOURCE_NB, course, gradebook_scores, make_course,
                       maxima, needs_manual_grading, read, release_nb, solved, submit)

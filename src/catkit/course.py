@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook
 
 from catkit.errors import CatkitError
@@ -68,6 +69,24 @@ def collect(root, assignment, source, students):
                                   "or move it away first (nothing is overwritten)")
             continue
         shutil.copytree(origin, target)
+
+
+def copy_course(origin, root, assignment, extra_config=""):
+    """A working copy of the course at ``origin`` in ``root``, its student version generated
+    (for tests and benchmarks); ``extra_config`` is appended to its nbgrader_config.py."""
+    origin, root = Path(origin), Path(root)
+    for name in ("source", "data"):
+        shutil.copytree(origin / name, root / name)
+    (root / "nbgrader_config.py").write_text((origin / "nbgrader_config.py").read_text() + extra_config)
+    nbgrader(root, "generate_assignment", assignment, "--force")
+    return root
+
+
+def submit(root, student, assignment, name, nb):
+    """Put notebook ``nb`` where nbgrader expects the submission of ``student``."""
+    folder = Path(root) / "submitted" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / name)
 
 
 @dataclass
