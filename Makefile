@@ -37,9 +37,10 @@ test: setup
 	@$(RUN) $(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests"; exit 1; fi; exit $$status
 
-# Regenerate the committed student version from source/.
+# Regenerate the committed student version and the example submissions from source/.
 release: setup
 	$(RUN) $(BIN)/nbgrader generate_assignment logistic_regression --force
+	$(RUN) $(BIN)/catkit examples
 
 bench: setup
 	$(RUN) $(BIN)/python benchmarks/grading_time.py

@@ -69,6 +69,20 @@ def test_grade_never_overwrites_a_different_submission(tmp_path):
     assert sorted(before) == sorted((root / "submitted" / "example-correct" / ASSIGNMENT).iterdir())
 
 
+def test_a_broken_submission_is_reported_and_the_others_are_graded(tmp_path):
+    root = make_course(tmp_path / "course")
+    incoming = tmp_path / "incoming"
+    shutil.copytree(REPO / "examples" / "submissions" / "example-correct", incoming / "alice")
+    broken = incoming / "bob" / ASSIGNMENT / "Logistic_Regression_with_a_Neural_Network_mindset.ipynb"
+    broken.parent.mkdir(parents=True)
+    broken.write_text('{"cells": [ this is not json')
+    result = catkit("grade", ASSIGNMENT, "--submissions", str(incoming), cwd=root)
+    assert_clean_failure(result, "1 of 2 submissions could not be graded", "bob")
+    assert "alice" in result.stdout and "20/20" in result.stdout
+    assert "bob" in result.stdout and "could not be graded" in result.stdout
+    assert (root / "submitted" / "bob" / ASSIGNMENT / broken.name).read_text() == broken.read_text()
+
+
 def test_from_photos_with_a_missing_folder_is_a_clear_error(tmp_path):
     result = catkit("data", "from-photos", "--cat", "nowhere", "--non-cat", "nowhere",
                     "--out", str(tmp_path / "out"), cwd=tmp_path)

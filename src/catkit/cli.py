@@ -2,6 +2,7 @@
 
     catkit demo                      generate, grade the bundled example submissions, print the table
     catkit grade ASSIGNMENT --submissions DIR
+    catkit examples                  rewrite the bundled example submissions after editing the notebook
     catkit data check [DIR]          check a data folder (default: the one the notebook would load)
     catkit data synth [--out DIR] [--seed N]
     catkit data from-photos --cat DIR --non-cat DIR [--out DIR] [--test-fraction F] [--seed N]
@@ -53,6 +54,19 @@ def grade(root, assignment, submissions):
     print(f"\nAutograded notebooks: {Path(root) / 'autograded'}/<student>/{assignment}/")
     print(f"Feedback:             {Path(root) / 'feedback'}/<student>/{assignment}/*.html")
     print(f"Grades (CSV):         {Path(root) / 'exports' / 'grades.csv'}")
+    failed = [result for result in results if result.error]
+    if failed:
+        details = "\n\n".join(f"{result.student}: {result.error}" for result in failed)
+        raise CatkitError(f"{len(failed)} of {len(results)} submissions could not be graded; they are "
+                          f"untouched in {Path(root) / 'submitted'} and score 0 until fixed:\n{details}")
+
+
+def examples(root):
+    from catkit import course
+    from catkit.examples import write_examples
+    for notebook in course.notebooks(root, ASSIGNMENT):
+        for path in write_examples(root, ASSIGNMENT, notebook.name):
+            print(f"wrote {path}")
 
 
 def demo(root):
@@ -65,6 +79,7 @@ def parser():
     main = argparse.ArgumentParser(prog="catkit", description=__doc__.split("\n\n")[0])
     commands = main.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="grade the bundled example submissions on the default data")
+    commands.add_parser("examples", help="rewrite examples/submissions/ from release/ and source/")
     graded = commands.add_parser("grade", help="generate, autograde, feedback and export for a folder of submissions")
     graded.add_argument("assignment")
     graded.add_argument("--submissions", required=True, help="folder of <student>/<assignment>/*.ipynb")
@@ -87,6 +102,8 @@ def parser():
 def run(args):
     if args.command == "demo":
         demo(Path.cwd())
+    elif args.command == "examples":
+        examples(Path.cwd())
     elif args.command == "grade":
         grade(Path.cwd(), args.assignment, args.submissions)
     elif args.action == "check":

@@ -18,7 +18,7 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from catkit.errors import CatkitError
-from catkit.grading.notebook import FUNCTIONS
+from catkit.grading.notebook import FUNCTIONS, function_of
 from catkit.nbgrader_plugins.export import function_scores
 
 
@@ -94,6 +94,18 @@ class StudentResult:
     student: str
     scores: dict
     seconds: float
+    error: str = ""  # why nbgrader could not grade this submission
+
+
+def _autograde(root, assignment, student):
+    """Autograde one submission; a failure is reported, not raised, so the others are graded."""
+    start = time.perf_counter()
+    try:
+        nbgrader(root, "autograde", assignment, "--student", student, "--force")
+        error = ""
+    except CatkitError as failure:
+        error = str(failure)
+    return time.perf_counter() - start, error
 
 
 def grade(root, assignment, submissions):
@@ -103,11 +115,7 @@ def grade(root, assignment, submissions):
     students = find_submissions(submissions, assignment)
     nbgrader(root, "generate_assignment", assignment, "--force")
     collect(root, assignment, submissions, students)
-    timings = {}
-    for student in students:
-        start = time.perf_counter()
-        nbgrader(root, "autograde", assignment, "--student", student, "--force")
-        timings[student] = time.perf_counter() - start
+    graded = {student: _autograde(root, assignment, student) for student in students}
     nbgrader(root, "generate_feedback", assignment, "--force")
     (root / "exports").mkdir(exist_ok=True)
     nbgrader(root, "export", "--to", str(root / "exports" / "grades.csv"))
@@ -115,10 +123,9 @@ def grade(root, assignment, submissions):
         maxima = dict.fromkeys(FUNCTIONS, 0.0)
         for notebook in gb.find_assignment(assignment).notebooks:
             for cell in notebook.grade_cells:
-                for function in FUNCTIONS:
-                    if cell.name.startswith(function):
-                        maxima[function] += cell.max_score
-        results = [StudentResult(s, function_scores(gb, assignment, s), timings[s]) for s in students]
+                if function_of(cell.name):
+                    maxima[function_of(cell.name)] += cell.max_score
+        results = [StudentResult(s, function_scores(gb, assignment, s), *graded[s]) for s in students]
     return maxima, results
 
 
@@ -130,6 +137,9 @@ def table(maxima, results):
     header = f"{'student':<{width}}  " + "  ".join(f"{n:>{max(len(n), 5)}}" for n in names) + "  seconds"
     lines = [header, "-" * len(header)]
     for result in results:
+        if result.error:
+            lines.append(f"{result.student:<{width}}  could not be graded (see below)")
+            continue
         cells = "  ".join(f"{result.scores[n]:g}/{maxima[n]:g}".rjust(max(len(n), 5)) for n in names)
         lines.append(f"{result.student:<{width}}  {cells}  {result.seconds:7.1f}")
     return "\n".join(lines)

@@ -12,7 +12,7 @@ import selectors
 import signal
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 
 import numpy as np
@@ -37,18 +37,17 @@ class Worker:
 
     def __init__(self, mode, workdir, limits, timeout):
         self.timeout = timeout
-        self._stderr = bytearray()
+        # Raw output of the worker (a crash report, say) goes to a file, not a pipe: processes
+        # the student's code leaves behind could hold a pipe open and stall the grader.
+        self._stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             sandbox.command(mode, workdir), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, cwd=workdir, env=sandbox.worker_environment(),
+            stderr=self._stderr, cwd=workdir, env=sandbox.worker_environment(),
             preexec_fn=sandbox.apply_limits(limits), start_new_session=True)
-        self._drain = threading.Thread(target=self._drain_stderr, daemon=True)
-        self._drain.start()
 
-    def _drain_stderr(self):
-        for chunk in iter(lambda: self.process.stderr.read1(4096), b""):
-            if len(self._stderr) < 8192:
-                self._stderr += chunk
+    def _last_output(self):
+        self._stderr.seek(max(0, os.fstat(self._stderr.fileno()).st_size - 2048))
+        return self._stderr.read().decode("utf-8", "replace").strip().splitlines()[-3:]
 
     def request(self, message):
         """Send one request and wait for its reply, within the time limit."""
@@ -83,8 +82,7 @@ class Worker:
         except subprocess.TimeoutExpired:
             self.kill()
             code = self.process.returncode
-        self._drain.join(timeout=1)
-        detail = bytes(self._stderr).decode("utf-8", "replace").strip().splitlines()[-3:]
+        detail = self._last_output()
         # A signal shows as a negative code, or as 128 + signal through bubblewrap.
         number = -code if code is not None and code < 0 else code - 128 if code and code > 128 else None
         if number in {s.value for s in signal.Signals}:
@@ -117,8 +115,7 @@ class Worker:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        self._drain.join(timeout=1)
-        for stream in (self.process.stdout, self.process.stderr):
+        for stream in (self.process.stdout, self._stderr):
             stream.close()
 
 
