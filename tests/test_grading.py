@@ -234,3 +234,18 @@ def test_export_has_one_column_per_function_and_the_gradebook_points(graded):
     for row in rows:
         for column in (*FUNCTIONS, "total"):
             assert float(row[column]) == graded.scores[row["student_id"]][column]
+
+
+def test_visible_failures_quote_the_check_and_hidden_failures_only_their_message(graded):
+    cells = {grade_id(c): c for c in _autograded(graded, "optimize-mutates-w").cells}
+    visible = [o for o in cells["optimize_checks"].outputs if o.output_type == "error"][0]
+    assert visible.traceback[0].startswith("line ") and "assert" in visible.traceback[0]
+    hidden = cells["optimize_hidden_tests"].outputs
+    assert [o.output_type for o in hidden] == ["error"]
+    assert hidden[0].traceback == [f"AssertionError: {hidden[0].evalue}"]
+    global_use = [o for o in cells_of(graded, "model-global", "model_checks") if o.output_type == "error"][0]
+    assert "may use only its arguments" in "\n".join(global_use.traceback)
+
+
+def cells_of(graded, student, cell_id):
+    return {grade_id(c): c for c in _autograded(graded, student).cells}[cell_id].outputs

@@ -13,6 +13,7 @@ a line of the test, nor anything the test printed.
 
 import contextlib
 import io
+import linecache
 import traceback
 from dataclasses import dataclass, field
 
@@ -43,8 +44,11 @@ def _failure(error, function, filename, hidden):
     """The error output for an exception raised while running a test cell."""
     if isinstance(error, remote.StudentCodeError):
         where = [f"  in your {error.function or function} cell, {frame}" for frame in error.frames]
+        hint = ([f"  (graded alone, {function}() may use only its arguments, np, copy, math and the other "
+                 "graded functions: not notebook variables, nor helpers from other cells)"]
+                if error.kind == "NameError" else [])
         return _error(error.kind, error.message,
-                      [f"Your {error.function or function}() raised {error.kind} during the tests:", *where])
+                      [f"Your {error.function or function}() raised {error.kind} during the tests:", *where, *hint])
     if isinstance(error, remote.WorkerFault):
         return _error("GradingFault", f"{function}(): {error}",
                       [f"Your {function}() could not be tested: this cell scores 0, the others are not affected."])
@@ -62,6 +66,8 @@ def run_test_cell(source, cell_id, reference, student_source, workdir, settings)
     function = function_of(cell_id)
     hidden = is_hidden(source)
     filename = f"<test cell {cell_id}>"
+    if not hidden:  # visible tests may be quoted in tracebacks and warnings; hidden ones never
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = {"__name__": "__catkit_test__", "np": np, **reference.functions}
     stdout, stderr = io.StringIO(), io.StringIO()
     failure = worker = None
