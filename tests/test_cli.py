@@ -90,6 +90,24 @@ def test_from_photos_with_a_missing_folder_is_a_clear_error(tmp_path):
     assert not (tmp_path / "out" / "train_catvnoncat.h5").exists()
 
 
+def test_from_photos_builds_a_set_and_never_overwrites_one(tmp_path):
+    import numpy as np
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    for kind in ("cats", "others"):
+        (tmp_path / kind).mkdir()
+        for i in range(4):
+            pixels = rng.integers(0, 256, size=(40 + 10 * i, 50, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / kind / f"{i}.png")
+    args = ["data", "from-photos", "--cat", "cats", "--non-cat", "others", "--out", "built"]
+    first = catkit(*args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert catkit("data", "check", "built", cwd=tmp_path).returncode == 0
+    before = (tmp_path / "built" / "train_catvnoncat.h5").read_bytes()
+    assert_clean_failure(catkit(*args, cwd=tmp_path), "--overwrite")
+    assert (tmp_path / "built" / "train_catvnoncat.h5").read_bytes() == before
+
+
 def test_demo_grades_the_bundled_examples_and_prints_the_table(tmp_path):
     root = tmp_path / "course"
     for name in ("source", "data", "examples"):

@@ -118,7 +118,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         run(args)
-    except (CatkitError, _dataset_error(), FileNotFoundError, ValueError) as error:
+    except (CatkitError, _dataset_error(), OSError, ValueError) as error:
         print(f"catkit: error: {error}", file=sys.stderr)
         return 2
     return 0

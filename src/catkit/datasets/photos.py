@@ -37,7 +37,7 @@ def build_from_folders(cat_dir, noncat_dir, out_dir, test_fraction=0.2, size=64,
     existing = [p for p in (Path(out_dir) / lr_utils.TRAIN_FILE, Path(out_dir) / lr_utils.TEST_FILE) if p.exists()]
     if existing and not overwrite:
         raise FileExistsError(f"Output file(s) already exist: {', '.join(map(str, existing))}. "
-                              "Choose another output folder, or pass overwrite=True to replace them.")
+                              "Choose another output folder, or pass overwrite=True (catkit data from-photos --overwrite) to replace them.")
 
     images = _load_all(cats + noncats, size)
     labels = np.array([1] * len(cats) + [0] * len(noncats), dtype=np.int64)
