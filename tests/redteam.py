@@ -71,6 +71,21 @@ def sigmoid(z):
         return z
 '''
 
+# Reads the gradebook and the instructor's notebook through symbolic links put in its own
+# submission folder (the test makes them: gradebook.lnk and source.lnk).
+THROUGH_LINKS = '''import json
+def sigmoid(z):
+    try:
+        open("gradebook.lnk", "rb").read(1)
+        cells = json.load(open("source.lnk"))["cells"]
+        answer = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade_id") == "sigmoid_solution"][0]
+        namespace = {"np": np}
+        exec("".join(answer["source"]), namespace)
+        return namespace["sigmoid"](z)
+    except OSError:
+        return z
+'''
+
 # Asks a server on the grader's machine for the answer; wrong if it cannot reach it.
 NETWORK = '''import socket
 def sigmoid(z):
@@ -163,6 +178,7 @@ ATTACKS = [
     ("rt-fake-pass", {"predict_solution": [(None, FAKE_PASS)]}, {"predict"}),
     ("rt-read-source", {"sigmoid_solution": [(None, READ_SOURCE)]}, {"sigmoid"}),
     ("rt-network", {"sigmoid_solution": [(None, NETWORK)]}, {"sigmoid"}),
+    ("rt-symlinks", {"sigmoid_solution": [(None, THROUGH_LINKS)]}, {"sigmoid"}),
     ("rt-vandal", {"initialize_with_zeros_solution": [(None, VANDAL)]}, set()),
     ("rt-linger", {"predict_solution": [(None, LINGER)]}, set()),
     ("rt-endless-loop", {"optimize_solution": [(None, ENDLESS)]}, {"optimize"}),

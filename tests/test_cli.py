@@ -69,6 +69,16 @@ def test_grade_never_overwrites_a_different_submission(tmp_path):
     assert sorted(before) == sorted((root / "submitted" / "example-correct" / ASSIGNMENT).iterdir())
 
 
+def test_a_submission_holding_a_symbolic_link_is_refused(tmp_path):
+    root = make_course(tmp_path / "course")
+    incoming = tmp_path / "incoming"
+    shutil.copytree(REPO / "examples" / "submissions" / "example-correct", incoming / "mallory")
+    (incoming / "mallory" / ASSIGNMENT / "gradebook.lnk").symlink_to(root / "gradebook.db")
+    result = catkit("grade", ASSIGNMENT, "--submissions", str(incoming), cwd=root)
+    assert_clean_failure(result, "gradebook.lnk is a symbolic link", "remove it")
+    assert not (root / "submitted" / "mallory").exists()
+
+
 def test_a_broken_submission_is_reported_and_the_others_are_graded(tmp_path):
     root = make_course(tmp_path / "course")
     incoming = tmp_path / "incoming"

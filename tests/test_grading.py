@@ -104,6 +104,9 @@ def graded(tmp_path_factory):
         submit(root, name, solved(root, edits))
     for student, edits, _ in ATTACKS:
         submit(root, student, solved(root, attack_edits(edits, root, port, MARKER)))
+    links = root / "submitted" / "rt-symlinks" / ASSIGNMENT
+    (links / "gradebook.lnk").symlink_to(root / "gradebook.db")
+    (links / "source.lnk").symlink_to(root / "source" / ASSIGNMENT / NOTEBOOK)
     submit(root, "tamper-correct", _tampered(solved(root), wrong=False))
     submit(root, "tamper-wrong", _tampered(release_nb(root), wrong=True))
 
@@ -218,8 +221,8 @@ def test_feedback_shows_points_and_reveals_no_hidden_test(graded):
         text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
         leaked = [line for line in hidden if line in text]
         assert leaked == [], f"{page}: hidden test lines in the feedback: {leaked[:3]}"
-    text = html.unescape(re.sub(r"<[^>]+>", "", (graded.root / "feedback" / "sigmoid-sign-error" / ASSIGNMENT /
-                                                 NOTEBOOK.replace(".ipynb", ".html")).read_text()))
+    page = graded.root / "feedback" / "sigmoid-sign-error" / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page.read_text()))
     assert "Score: 17.0 / 20.0" in text
     summary = text[text.index("Points per function"):text.index("Logistic Regression with a Neural Network")]
     assert re.search(r"sigmoid\s+0 / 3\s+AssertionError: ", summary), summary

@@ -57,10 +57,19 @@ def find_submissions(folder, assignment):
     return sorted(set(students))
 
 
+def _only_regular_files(folder):
+    """Refuse links and special files: nbgrader copies what a link points to (the gradebook, say)."""
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_symlink() or not (path.is_file() or path.is_dir()):
+            raise CatkitError(f"{path} is a symbolic link or a special file; a submission may hold only "
+                              "regular files: remove it and grade again")
+
+
 def collect(root, assignment, source, students):
     """Copy submissions into the course's submitted/ folder, never overwriting different work."""
     for student in students:
         origin = Path(source) / student / assignment
+        _only_regular_files(origin)
         target = Path(root) / "submitted" / student / assignment
         if target.exists():
             comparison = filecmp.dircmp(origin, target)

@@ -24,10 +24,14 @@ from catkit.grading import remote, sandbox
 from catkit.grading.notebook import PREAMBLE, function_of, is_hidden
 
 
+MAX_CELL_OUTPUT = 50_000  # characters of each output stream kept in a graded cell
+
+
 @dataclass(frozen=True)
 class Settings:
     mode: str = "bwrap"            # "bwrap" or "none", see catkit.grading.sandbox
     timeout: float = 30.0          # seconds for one call of the student's function
+    cell_time_limit: float = 120.0  # seconds for all the calls of one test cell
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
 
 
@@ -61,7 +65,7 @@ def _failure(error, function, filename, hidden):
     return _error(type(error).__name__, str(error), [f"The test failed {context}.", *([line] if line else [])])
 
 
-def run_test_cell(source, cell_id, reference, student_source, workdir, settings):
+def run_test_cell(source, cell_id, reference, student_source, settings):
     """Grade one test cell; return its notebook outputs."""
     function = function_of(cell_id)
     hidden = is_hidden(source)
@@ -77,8 +81,7 @@ def run_test_cell(source, cell_id, reference, student_source, workdir, settings)
                 if student_source is None:
                     raise remote.StudentCodeError(function, "NameError",
                                                   f"no cell of your notebook defines {function}()")
-                worker = remote.start(settings.mode, workdir, settings.limits, settings.timeout,
-                                      PREAMBLE, reference.others(function),
+                worker = remote.start(settings, PREAMBLE, reference.others(function),
                                       student_source, f"<your {function} cell>", function)
                 namespace[function] = remote.RemoteFunction(worker, function)
             exec(compile(source, filename, "exec"), namespace)
@@ -88,11 +91,12 @@ def run_test_cell(source, cell_id, reference, student_source, workdir, settings)
             if worker is not None:
                 worker.close()
     outputs = []
-    if stdout.getvalue() and not hidden:
-        outputs.append(new_output("stream", name="stdout", text=stdout.getvalue()))
-    if stderr.getvalue():
+    printed, warned = remote.clip(stdout.getvalue(), MAX_CELL_OUTPUT), remote.clip(stderr.getvalue(), MAX_CELL_OUTPUT)
+    if printed and not hidden:
+        outputs.append(new_output("stream", name="stdout", text=printed))
+    if warned:
         outputs.append(new_output("stream", name="stderr", text=(
-            "Output on stderr (a warning?) counts as a failure in a graded cell:\n" + stderr.getvalue())))
+            "Output on stderr (a warning?) counts as a failure in a graded cell:\n" + warned)))
     if failure is not None:
         outputs.append(failure)
     elif hidden and not stderr.getvalue():

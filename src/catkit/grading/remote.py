@@ -9,6 +9,7 @@ a notebook), and forwards what the function printed.
 
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -33,48 +34,70 @@ class WorkerFault(Exception):
 
 
 class Worker:
-    """One sandboxed process holding the reference functions and one student cell."""
+    """One sandboxed process holding the reference functions and one student cell.
 
-    def __init__(self, mode, workdir, limits, timeout):
+    Every exchange with it runs against the clock: a request (writing it, then reading the
+    reply) gets ``timeout`` seconds, and all requests of one test cell share ``budget`` seconds,
+    so code that stalls the pipe, or drips its answers, costs its own cell and nothing else.
+    """
+
+    def __init__(self, mode, limits, timeout, budget):
         self.timeout = timeout
-        # Raw output of the worker (a crash report, say) goes to a file, not a pipe: processes
-        # the student's code leaves behind could hold a pipe open and stall the grader.
+        self.budget_end = time.monotonic() + budget
+        self.budget = budget
+        # An empty folder to start in (used as is without bubblewrap; bubblewrap starts the
+        # worker in its private /tmp). Raw output of the worker (a crash report) goes to a
+        # file, not a pipe that processes left behind could hold open.
+        self._home = tempfile.mkdtemp(prefix="catkit-worker-")
         self._stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            sandbox.command(mode, workdir), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self._stderr, cwd=workdir, env=sandbox.worker_environment(),
+            sandbox.command(mode), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self._stderr, cwd=self._home, env=sandbox.worker_environment(),
             preexec_fn=sandbox.apply_limits(limits), start_new_session=True)
+        os.set_blocking(self.process.stdin.fileno(), False)
+
+    def request(self, message):
+        """Send one request and wait for its reply, within the time limits."""
+        deadline = min(time.monotonic() + self.timeout, self.budget_end)
+        self._write(wire.frame(message), deadline)
+        header = self._read(8, deadline)
+        return wire.parse(self._read(wire.read_header(header), deadline))
+
+    def _wait(self, stream, event, deadline):
+        with selectors.DefaultSelector() as selector:
+            selector.register(stream, event)
+            remaining = deadline - time.monotonic()
+            if remaining > 0 and selector.select(remaining):
+                return
+        self.kill()
+        if deadline >= self.budget_end:
+            raise WorkerFault(f"used up the {self.budget:g} s allowed for one test cell")
+        raise WorkerFault(f"did not finish within {self.timeout:g} s (an endless loop, or far too slow?)")
+
+    def _write(self, data, deadline):
+        view = memoryview(data)
+        while view:
+            self._wait(self.process.stdin, selectors.EVENT_WRITE, deadline)
+            try:
+                view = view[os.write(self.process.stdin.fileno(), view):]
+            except BlockingIOError:
+                continue
+            except OSError:  # the worker is gone
+                raise WorkerFault(self._death()) from None
+
+    def _read(self, size, deadline):
+        data = bytearray()
+        while len(data) < size:
+            self._wait(self.process.stdout, selectors.EVENT_READ, deadline)
+            chunk = os.read(self.process.stdout.fileno(), size - len(data))
+            if not chunk:
+                raise WorkerFault(self._death())
+            data += chunk
+        return bytes(data)
 
     def _last_output(self):
         self._stderr.seek(max(0, os.fstat(self._stderr.fileno()).st_size - 2048))
         return self._stderr.read().decode("utf-8", "replace").strip().splitlines()[-3:]
-
-    def request(self, message):
-        """Send one request and wait for its reply, within the time limit."""
-        try:
-            wire.send(self.process.stdin, message)
-        except (BrokenPipeError, OSError):
-            raise WorkerFault(self._death()) from None
-        header = self._read(8)
-        return wire.parse(self._read(wire.read_header(header)))
-
-    def _read(self, size):
-        deadline = time.monotonic() + self.timeout
-        data = bytearray()
-        stream = self.process.stdout
-        with selectors.DefaultSelector() as selector:
-            selector.register(stream, selectors.EVENT_READ)
-            while len(data) < size:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not selector.select(remaining):
-                    self.kill()
-                    raise WorkerFault(f"did not finish within {self.timeout:g} s "
-                                      "(an endless loop, or far too slow?)")
-                chunk = os.read(stream.fileno(), size - len(data))
-                if not chunk:
-                    raise WorkerFault(self._death())
-                data += chunk
-        return bytes(data)
 
     def _death(self):
         try:
@@ -92,7 +115,7 @@ class Worker:
             text = f"the process running your code was killed by {name}{cause}"
         else:
             text = f"the process running your code exited with status {code}"
-        return text + ("; its last output: " + " | ".join(detail) if detail else "")
+        return text + ("; its last output: " + clip(" | ".join(detail), 500) if detail else "")
 
     def kill(self):
         if self.process.poll() is None:
@@ -117,20 +140,31 @@ class Worker:
             pass
         for stream in (self.process.stdout, self._stderr):
             stream.close()
+        shutil.rmtree(self._home, ignore_errors=True)
+
+
+def clip(text, limit):
+    """At most ``limit`` characters of ``text``: the worker's own limits are not to be trusted."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
+
+
+MAX_OUTPUT = 20_000  # characters of printed output kept per call
 
 
 def _check(reply, function):
     if not reply.get("ok"):
         error = reply.get("error") or {}
-        raise StudentCodeError(function, str(error.get("type", "Error")),
-                               str(error.get("message", "")), error.get("frames") or [])
+        frames = error.get("frames") if isinstance(error.get("frames"), list) else []
+        raise StudentCodeError(function, clip(error.get("type", "Error"), 80),
+                               clip(error.get("message", ""), 2000), [clip(f, 300) for f in frames[-10:]])
 
 
 def _forward_output(reply):
     if reply.get("stdout"):
-        sys.stdout.write(str(reply["stdout"]))
+        sys.stdout.write(clip(reply["stdout"], MAX_OUTPUT))
     if reply.get("stderr"):
-        sys.stderr.write(str(reply["stderr"]))
+        sys.stderr.write(clip(reply["stderr"], MAX_OUTPUT))
 
 
 def _write_back(original, after, function):
@@ -166,9 +200,9 @@ class RemoteFunction:
         return value
 
 
-def start(mode, workdir, limits, timeout, preamble, references, student_source, filename, function):
+def start(settings, preamble, references, student_source, filename, function):
     """Start a worker, define the references and the student's cell; raise on failure."""
-    worker = Worker(mode, workdir, limits, timeout)
+    worker = Worker(settings.mode, settings.limits, settings.timeout, settings.cell_time_limit)
     try:
         reply = worker.request({"op": "load", "preamble": preamble,
                                 "references": [list(item) for item in references.items()],

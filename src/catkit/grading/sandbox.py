@@ -5,9 +5,10 @@ With bubblewrap (Debian package ``bubblewrap``) and root, the worker runs:
 - in new network, PID, IPC and UTS namespaces: no network at all, and when the worker ends
   (or is killed) every process it started dies with its PID namespace;
 - on a filesystem that holds only the system's libraries, the Python installation, the virtual
-  environment, the kit's worker modules and the submission's folder, all read-only, plus an
-  empty private ``/tmp``: the course's ``source/``, the gradebook and other students' folders
-  do not exist in there;
+  environment and the kit's worker modules, all read-only, plus an empty private ``/tmp`` as its
+  working folder: the course's ``source/``, the gradebook, the students' folders (its own
+  included: a graded function needs no file, and a submission may hold symbolic links) do not
+  exist in there;
 - as the unprivileged user ``nobody`` (``setpriv``, no new privileges), so RLIMIT_NPROC counts;
 - under rlimits on address space, CPU time, processes, file size and open files.
 
@@ -96,8 +97,8 @@ def _bind_with_parents(args, source, target):
     args += ["--ro-bind", source, target]
 
 
-def command(mode, workdir):
-    """The argv that starts a worker with the given isolation ``mode`` in ``workdir``."""
+def command(mode):
+    """The argv that starts a worker with the given isolation ``mode``."""
     python = [sys.executable, "-I", "-c", WORKER_ENTRY]
     if mode == "none":
         return python + [_kit_path()]
@@ -110,11 +111,9 @@ def command(mode, workdir):
     package = Path(catkit.__file__).resolve().parent
     _bind_with_parents(args, str(package / "__init__.py"), "/opt/catkit/catkit/__init__.py")
     _bind_with_parents(args, str(package / "grading"), "/opt/catkit/catkit/grading")
-    workdir = os.path.realpath(workdir)
-    _bind_with_parents(args, workdir, workdir)
     for name, value in worker_environment().items():
         args += ["--setenv", name, value]
-    args += ["--chdir", workdir, "--", shutil.which("setpriv"), f"--reuid={NOBODY}",
+    args += ["--chdir", "/tmp", "--", shutil.which("setpriv"), f"--reuid={NOBODY}",
              f"--regid={NOBODY}", "--clear-groups", "--no-new-privs"]
     return args + python + ["/opt/catkit"]
 

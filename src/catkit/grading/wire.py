@@ -14,7 +14,7 @@ import struct
 
 import numpy as np
 
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024  # this exercise's values are kilobytes
 MAX_DEPTH = 32
 _HEADER = struct.Struct(">Q")
 _ARRAY_KINDS = "biufcUS"  # bool, ints, floats, complex, strings: never objects
@@ -94,10 +94,15 @@ def decode(data, depth=0):
     raise WireError("malformed message")
 
 
-def send(stream, message):
-    """Write one message (a JSON-able dict) to a binary stream."""
+def frame(message):
+    """One message (a JSON-able dict) as the bytes to send: length header, then JSON."""
     payload = json.dumps(message).encode("utf-8")
-    stream.write(_HEADER.pack(len(payload)) + payload)
+    return _HEADER.pack(len(payload)) + payload
+
+
+def send(stream, message):
+    """Write one message to a binary stream."""
+    stream.write(frame(message))
     stream.flush()
 
 
@@ -111,7 +116,19 @@ def parse(payload):
         raise WireError(f"malformed message: {error}") from None
     if type(message) is not dict:
         raise WireError("malformed message")
-    return message
+    return _valid_text(message)
+
+
+def _valid_text(data):
+    """``data`` with every string made valid Unicode: JSON escapes can smuggle in lone
+    surrogates, which would make nbgrader fail to write the graded notebook."""
+    if type(data) is str:
+        return data.encode("utf-8", "replace").decode("utf-8")
+    if type(data) is list:
+        return [_valid_text(item) for item in data]
+    if type(data) is dict:
+        return {_valid_text(key): _valid_text(value) for key, value in data.items()}
+    return data
 
 
 def read_header(header):

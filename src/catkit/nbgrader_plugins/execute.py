@@ -24,6 +24,7 @@ class IsolatedExecute(NbGraderPreprocessor):
         "How student code is isolated: 'bwrap' (required: fail if unavailable), 'auto' (bwrap "
         "when possible, else rlimits only, with a warning) or 'none' (rlimits only).")).tag(config=True)
     timeout = Float(30.0, help="Seconds one call of a student's function may take.").tag(config=True)
+    cell_time_limit = Float(120.0, help="Seconds all the calls of one test cell may take.").tag(config=True)
     memory_limit_mb = Integer(1536, help="Address-space cap of a worker, in MiB.").tag(config=True)
     cpu_limit_seconds = Integer(60, help="CPU-time cap of a worker, in seconds.").tag(config=True)
     max_processes = Integer(32, help="Process cap for the sandbox user.").tag(config=True)
@@ -35,7 +36,8 @@ class IsolatedExecute(NbGraderPreprocessor):
             self.log.warning(warning)
         limits = sandbox.Limits(memory_mb=self.memory_limit_mb, cpu_seconds=self.cpu_limit_seconds,
                                 processes=self.max_processes)
-        return harness.Settings(mode=mode, timeout=self.timeout, limits=limits)
+        return harness.Settings(mode=mode, timeout=self.timeout, cell_time_limit=self.cell_time_limit,
+                                limits=limits)
 
     def _reference(self, assignment, notebook):
         coursedir = CourseDirectory(config=self.config)
@@ -56,7 +58,6 @@ class IsolatedExecute(NbGraderPreprocessor):
         settings = self._settings()
         reference = self._reference(info["assignment"], info["notebook"])
         tests = self._instructor_tests(info["db_url"], info["assignment"], info["notebook"])
-        workdir = resources.get("metadata", {}).get("path") or os.getcwd()
         for cell in nb.cells:
             cell_id = grade_id(cell)
             if cell.cell_type != "code" or cell_id not in tests:
@@ -64,7 +65,6 @@ class IsolatedExecute(NbGraderPreprocessor):
             function = function_of(cell_id)
             student = function_source(nb, function) if function else None
             self.log.info("Grading %s in isolation", cell_id)
-            cell.outputs = harness.run_test_cell(tests[cell_id], cell_id, reference, student,
-                                                 workdir, settings)
+            cell.outputs = harness.run_test_cell(tests[cell_id], cell_id, reference, student, settings)
             cell.execution_count = None
         return nb, resources

@@ -27,11 +27,11 @@ class HideHiddenTests(ClearHiddenTests):
         return cell, resources
 
 
-def _cell(text):
-    """Student-controlled text made safe for one markdown table cell."""
+def _text(text, limit=160):
+    """Student-controlled text, shortened and HTML-escaped (the summary is raw HTML, so no
+    markdown in an error message can become a link or an image)."""
     text = " ".join(str(text).split())
-    text = text if len(text) <= 160 else text[:157] + "..."
-    return html.escape(text).replace("|", "&#124;")
+    return html.escape(text if len(text) <= limit else text[:limit - 3] + "...")
 
 
 class FunctionScores(NbGraderPreprocessor):
@@ -54,9 +54,12 @@ class FunctionScores(NbGraderPreprocessor):
                     rows[function]["problems"].append(f"{output.ename}: {output.evalue}")
                 elif output.output_type == "stream" and output.name == "stderr":
                     rows[function]["problems"].append("wrote to stderr (a warning?)")
-        lines = ["## Points per function", "", "| function | points | what went wrong |", "|---|---|---|"]
+        lines = ["## Points per function", "",
+                 "<table><tr><th>function</th><th>points</th><th>what went wrong</th></tr>"]
         for name, row in rows.items():
-            problems = "; ".join(_cell(p) for p in row["problems"][:2]) or "nothing"
-            lines.append(f"| `{name}` | {row['score']:g} / {row['points']:g} | {problems} |")
+            problems = "; ".join(_text(p) for p in row["problems"][:2]) or "nothing"
+            lines.append(f"<tr><td><code>{name}</code></td><td>{row['score']:g} / {row['points']:g}</td>"
+                         f"<td>{problems}</td></tr>")
+        lines.append("</table>")
         nb.cells.insert(0, new_markdown_cell("\n".join(lines)))
         return nb, resources
