@@ -50,9 +50,20 @@ FAKE_PASS = '''def predict(w, b, X):
     return np.zeros((1, X.shape[1]))
 '''
 
+# The instructor's sigmoid, run from the notebook file at {notebook}, if the attack can read it.
+STOLEN_SIGMOID = '''import json
+def _stolen_sigmoid(z):
+    cells = json.load(open("{notebook}"))["cells"]
+    answer = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade_id") == "sigmoid_solution"][0]
+    namespace = {"np": np}
+    exec("".join(answer["source"]), namespace)
+    return namespace["sigmoid"](z)
+'''
+
 # Copies the instructor's solution out of source/ if it can read it, and is right whenever it
 # can read the gradebook or another student's work; wrong otherwise.
-READ_SOURCE = '''import json
+READ_SOURCE = STOLEN_SIGMOID.replace(
+    "{notebook}", "{root}/source/logistic_regression/Logistic_Regression_with_a_Neural_Network_mindset.ipynb") + '''
 def sigmoid(z):
     for other in ["{root}/gradebook.db",
                   "{root}/submitted/bystander/logistic_regression/Logistic_Regression_with_a_Neural_Network_mindset.ipynb"]:
@@ -62,26 +73,18 @@ def sigmoid(z):
         except OSError:
             pass
     try:
-        cells = json.load(open("{root}/source/logistic_regression/Logistic_Regression_with_a_Neural_Network_mindset.ipynb"))["cells"]
-        answer = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade_id") == "sigmoid_solution"][0]
-        namespace = {"np": np}
-        exec("".join(answer["source"]), namespace)
-        return namespace["sigmoid"](z)
+        return _stolen_sigmoid(z)
     except OSError:
         return z
 '''
 
 # Reads the gradebook and the instructor's notebook through symbolic links put in its own
 # submission folder (the test makes them: gradebook.lnk and source.lnk).
-THROUGH_LINKS = '''import json
+THROUGH_LINKS = STOLEN_SIGMOID.replace("{notebook}", "source.lnk") + '''
 def sigmoid(z):
     try:
         open("gradebook.lnk", "rb").read(1)
-        cells = json.load(open("source.lnk"))["cells"]
-        answer = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade_id") == "sigmoid_solution"][0]
-        namespace = {"np": np}
-        exec("".join(answer["source"]), namespace)
-        return namespace["sigmoid"](z)
+        return _stolen_sigmoid(z)
     except OSError:
         return z
 '''

@@ -103,4 +103,4 @@ def test_the_worker_starts_in_an_empty_private_folder(tmp_path):
     secret.write_text("solution")
     probe = f"import os\ndef f(x):\n    return os.getcwd(), os.listdir('.'), os.path.exists({str(secret)!r})\n"
     with worker(probe) as f:
-        assert f(0) == ("/tmp", [], False)
+        assert f(0) == (sandbox.WORKDIR, [], False)

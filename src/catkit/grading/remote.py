@@ -46,7 +46,7 @@ class Worker:
         self.budget_end = time.monotonic() + budget
         self.budget = budget
         # An empty folder to start in (used as is without bubblewrap; bubblewrap starts the
-        # worker in its private /tmp). Raw output of the worker (a crash report) goes to a
+        # worker in a private sandbox.WORKDIR). Raw output of the worker (a crash report) goes to a
         # file, not a pipe that processes left behind could hold open.
         self._home = tempfile.mkdtemp(prefix="catkit-worker-")
         self._stderr = tempfile.TemporaryFile()

@@ -5,8 +5,8 @@ With bubblewrap (Debian package ``bubblewrap``) and root, the worker runs:
 - in new network, PID, IPC and UTS namespaces: no network at all, and when the worker ends
   (or is killed) every process it started dies with its PID namespace;
 - on a filesystem that holds only the system's libraries, the Python installation, the virtual
-  environment and the kit's worker modules, all read-only, plus an empty private ``/tmp`` as its
-  working folder: the course's ``source/``, the gradebook, the students' folders (its own
+  environment and the kit's worker modules, all read-only, plus an empty private working folder
+  and ``/tmp``: the course's ``source/``, the gradebook, the students' folders (its own
   included: a graded function needs no file, and a submission may hold symbolic links) do not
   exist in there;
 - as the unprivileged user ``nobody`` (``setpriv``, no new privileges), so RLIMIT_NPROC counts;
@@ -27,6 +27,9 @@ from pathlib import Path
 import catkit
 
 NOBODY = 65534
+# The worker's empty working folder: its own tmpfs, at a path no bound directory lies under
+# (/tmp may hold the parents of a virtual environment that lives under /tmp).
+WORKDIR = "/catkit-sandbox"
 WORKER_ENTRY = "import sys; sys.path.insert(0, sys.argv[1]); from catkit.grading.worker import main; main()"
 
 
@@ -113,7 +116,7 @@ def command(mode):
     _bind_with_parents(args, str(package / "grading"), "/opt/catkit/catkit/grading")
     for name, value in worker_environment().items():
         args += ["--setenv", name, value]
-    args += ["--chdir", "/tmp", "--", shutil.which("setpriv"), f"--reuid={NOBODY}",
+    args += ["--tmpfs", WORKDIR, "--chdir", WORKDIR, "--", shutil.which("setpriv"), f"--reuid={NOBODY}",
              f"--regid={NOBODY}", "--clear-groups", "--no-new-privs"]
     return args + python + ["/opt/catkit"]
 
