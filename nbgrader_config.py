@@ -13,6 +13,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 # Autograde, sanitising: the instructor's cells come back whatever the submission did to them.
 c.Autograde.sanitize_preprocessors = [
+    "catkit.nbgrader_plugins.links.DropLinkedFiles",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",

@@ -184,6 +184,9 @@ def test_sandbox_blocks_reading_network_and_damage(graded):
     assert (graded.root / "gradebook.db").stat().st_size > 10_000
     assert not Path(f"/tmp/{MARKER}-escaped").exists()
     assert graded.lingering == [], f"processes left behind: {graded.lingering}"
+    copies = graded.root / "autograded" / "rt-symlinks" / ASSIGNMENT
+    assert (copies / NOTEBOOK).exists()
+    assert not (copies / "gradebook.lnk").exists() and not (copies / "source.lnk").exists()
 
 
 def test_tampered_test_cells_are_graded_with_the_instructors_version(graded):
