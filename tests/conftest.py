@@ -9,8 +9,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from catkit import course, submissions
-from catkit.grading.notebook import FUNCTIONS
-from catkit.nbgrader_plugins.export import function_scores
+from catkit.nbgrader_plugins.export import function_maxima, function_scores
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "logistic_regression"
@@ -57,8 +56,7 @@ def gradebook_scores(root):
 
 def maxima(root):
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        cells = [cell for nb in gb.find_assignment(ASSIGNMENT).notebooks for cell in nb.grade_cells]
-        return {f: sum(c.max_score for c in cells if c.name.startswith(f)) for f in FUNCTIONS}
+        return function_maxima(gb, ASSIGNMENT)
 
 
 def needs_manual_grading(root, student):

@@ -18,8 +18,8 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from catkit.errors import CatkitError
-from catkit.grading.notebook import FUNCTIONS, function_of
-from catkit.nbgrader_plugins.export import function_scores
+from catkit.grading.notebook import FUNCTIONS
+from catkit.nbgrader_plugins.export import function_maxima, function_scores
 
 
 def nbgrader(root, *args):
@@ -129,11 +129,7 @@ def grade(root, assignment, submissions):
     (root / "exports").mkdir(exist_ok=True)
     nbgrader(root, "export", "--to", str(root / "exports" / "grades.csv"))
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        maxima = dict.fromkeys(FUNCTIONS, 0.0)
-        for notebook in gb.find_assignment(assignment).notebooks:
-            for cell in notebook.grade_cells:
-                if function_of(cell.name):
-                    maxima[function_of(cell.name)] += cell.max_score
+        maxima = function_maxima(gb, assignment)
         results = [StudentResult(s, function_scores(gb, assignment, s), *graded[s]) for s in students]
     return maxima, results
 

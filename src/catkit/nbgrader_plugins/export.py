@@ -29,6 +29,17 @@ def function_scores(gradebook, assignment, student):
     return {**scores, "total": sum(scores.values())}
 
 
+def function_maxima(gradebook, assignment):
+    """Points each function is worth in the assignment, from its graded cells."""
+    maxima = dict.fromkeys(FUNCTIONS, 0.0)
+    for notebook in gradebook.find_assignment(assignment).notebooks:
+        for cell in notebook.grade_cells:
+            function = function_of(cell.name)
+            if function is not None:
+                maxima[function] += cell.max_score
+    return maxima
+
+
 class PerFunctionCsvExport(ExportPlugin):
 
     def export(self, gradebook):
