@@ -34,7 +34,11 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
+    "catkit.nbgrader_plugins.resume.MarkGraded",  # last: the stamp says "completely graded"
 ]
+# A run that was killed is finished by the same command: submissions whose grading was
+# interrupted (no MarkGraded stamp) are removed from autograded/ first, and graded again.
+c.Autograde.exporter_class = "catkit.nbgrader_plugins.resume.ResumableExporter"
 c.IsolatedExecute.sandbox = "auto"  # "bwrap" to refuse grading without the sandbox
 c.IsolatedExecute.timeout = 30      # seconds per call of a student's function
 
