@@ -1,10 +1,22 @@
-"""Run one graded test cell in the grader's own process against the sandboxed student code.
+"""Grade one submission: each test cell run in the grader's process against sandboxed student code.
 
-The test cell's code (the instructor's, from the gradebook) runs here, with numpy and the
+A :class:`Job` holds everything grading a submission needs (the instructor's test cells, the
+student's function cells, the reference, the course secret), so it can be graded anywhere: in
+nbgrader's process, in a pool of grading processes, on another machine.
+
+A test cell's code (the instructor's, from the gradebook) runs here, with numpy and the
 reference functions; only the function the cell scores is the student's, a
 :class:`~catkit.grading.remote.RemoteFunction`. So the verdict, every ``assert``, is taken by
 code the submission never ran in. The result is a list of notebook outputs that nbgrader
 scores as usual: an ``error`` output or any ``stderr`` text means no points.
+
+Deterministic: hidden tests draw their inputs from ``GRADING_SEED``, which this module derives
+from the course secret, the student id and the cell id, so grading the same submission again
+gives the same inputs, scores and feedback, and no student can predict another's inputs.
+
+Bounded: a submission has a wall-clock budget; each test cell may use its fair share of what is
+left (unused time passes on to the next cells), so one slow function cannot hold the class, nor
+cost the student the other functions.
 
 Feedback must not reveal hidden tests: for a hidden-test cell the outputs hold only the
 assertion's message (which never quotes expected values) or the student's own error, never
@@ -12,16 +24,20 @@ a line of the test, nor anything the test printed.
 """
 
 import contextlib
+import hashlib
+import hmac
 import io
+import json
 import linecache
+import time
 import traceback
 from dataclasses import dataclass, field
 
 import numpy as np
 from nbformat.v4 import new_output
 
-from catkit.grading import remote, sandbox
-from catkit.grading.notebook import PREAMBLE, function_of, is_hidden
+from catkit.grading import reference, remote, sandbox, sandboxes
+from catkit.grading.notebook import PREAMBLE, function_of, is_hidden, relies_on
 
 
 MAX_CELL_OUTPUT = 50_000  # characters of each output stream kept in a graded cell
@@ -29,10 +45,40 @@ MAX_CELL_OUTPUT = 50_000  # characters of each output stream kept in a graded ce
 
 @dataclass(frozen=True)
 class Settings:
-    mode: str = "bwrap"            # "bwrap" or "none", see catkit.grading.sandbox
-    timeout: float = 30.0          # seconds for one call of the student's function
-    cell_time_limit: float = 120.0  # seconds for all the calls of one test cell
+    mode: str = "bwrap"              # "bwrap" or "none", see catkit.grading.sandbox
+    cgroups: bool = True             # a control group per sandbox (see catkit.grading.cgroups)
+    timeout: float = 30.0            # seconds for one call of the student's function
+    cell_time_limit: float = 120.0   # seconds for all the calls of one test cell
+    submission_budget: float = 60.0  # seconds for all the test cells of one submission
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything needed to grade one submission."""
+
+    student: str
+    tests: tuple          # ((grade_id, source of the instructor's test cell), ...) in notebook order
+    functions: dict       # graded function -> source of the student's cell defining it (or None)
+    references: dict      # graded function -> source of the instructor's solution cell
+    secret: str           # the course secret, from which hidden tests draw their inputs
+
+    def key(self):
+        """A digest of everything the grades depend on."""
+        return hashlib.sha256(json.dumps([self.student, self.tests, sorted(self.functions.items()),
+                                          sorted(self.references.items()), self.secret]).encode()).hexdigest()
+
+
+@dataclass
+class Result:
+    outputs: dict   # grade_id -> notebook outputs of the graded cell
+    seconds: float
+
+
+def grading_seed(secret, student, cell_id):
+    """The seed of one hidden test cell for one student: unpredictable without the secret."""
+    digest = hmac.new(secret.encode(), f"{student}\0{cell_id}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
 def _error(ename, evalue, lines):
@@ -65,31 +111,38 @@ def _failure(error, function, filename, hidden):
     return _error(type(error).__name__, str(error), [f"The test failed {context}.", *([line] if line else [])])
 
 
-def run_test_cell(source, cell_id, reference, student_source, settings):
-    """Grade one test cell; return its notebook outputs."""
+def _not_run(message):
+    return [_error("GradingBudget", message, ["This cell was not run."])]
+
+
+def run_test_cell(source, cell_id, functions, student_source, settings, students, references, seed,
+                  deadline, over_deadline):
+    """Grade one test cell before ``deadline``; return its notebook outputs."""
     function = function_of(cell_id)
     hidden = is_hidden(source)
     filename = f"<test cell {cell_id}>"
     if not hidden:  # visible tests may be quoted in tracebacks and warnings; hidden ones never
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace = {"__name__": "__catkit_test__", "np": np, **reference.functions}
+    namespace = {"__name__": "__catkit_test__", "np": np, "GRADING_SEED": seed, **functions}
     stdout, stderr = io.StringIO(), io.StringIO()
-    failure = worker = None
+    failure = session = None
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         try:
             if function is not None:
                 if student_source is None:
                     raise remote.StudentCodeError(function, "NameError",
                                                   f"no cell of your notebook defines {function}()")
-                worker = remote.start(settings, PREAMBLE, reference.others(function),
-                                      student_source, f"<your {function} cell>", function)
-                namespace[function] = remote.RemoteFunction(worker, function)
+                session = remote.load(students, references, settings, PREAMBLE, student_source, function,
+                                      relies_on(function), deadline, over_deadline)
+                namespace[function] = remote.RemoteFunction(session, function)
             exec(compile(source, filename, "exec"), namespace)
+        except sandboxes.GraderFault:
+            raise
         except Exception as error:  # noqa: BLE001 - every failure becomes an output
             failure = _failure(error, function, filename, hidden)
         finally:
-            if worker is not None:
-                worker.close()
+            if session is not None:
+                session.close()
     outputs = []
     printed, warned = remote.clip(stdout.getvalue(), MAX_CELL_OUTPUT), remote.clip(stderr.getvalue(), MAX_CELL_OUTPUT)
     if printed and not hidden:
@@ -103,3 +156,31 @@ def run_test_cell(source, cell_id, reference, student_source, settings):
         outputs.append(new_output("stream", name="stdout", text=f"All hidden tests of {function}() passed.\n"))
     return outputs
 
+
+def grade(job, settings):
+    """Grade every test cell of ``job``; raise GraderFault if grading itself cannot run."""
+    start = time.monotonic()
+    budget_end = start + settings.submission_budget
+    functions = reference.functions(job.references)
+    references = sandboxes.reference_sandbox(settings, PREAMBLE, job.references)
+    students = remote.StudentSandbox(settings)
+    outputs = {}
+    try:
+        for index, (cell_id, source) in enumerate(job.tests):
+            now = time.monotonic()
+            share = (budget_end - now) / (len(job.tests) - index)
+            if share <= 0.05:
+                outputs[cell_id] = _not_run(f"this submission used up its {settings.submission_budget:g} s "
+                                            "grading budget before this cell")
+                continue
+            seconds = min(settings.cell_time_limit, share)
+            why = (f"used up the {seconds:.1f} s this test cell may take (its share of the submission's "
+                   f"{settings.submission_budget:g} s grading budget)" if seconds < settings.cell_time_limit
+                   else f"used up the {seconds:g} s allowed for one test cell")
+            function = function_of(cell_id)
+            outputs[cell_id] = run_test_cell(
+                source, cell_id, functions, job.functions.get(function) if function else None, settings,
+                students, references, grading_seed(job.secret, job.student, cell_id), now + seconds, why)
+    finally:
+        students.close()
+    return Result(outputs, time.monotonic() - start)

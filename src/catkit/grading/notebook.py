@@ -10,6 +10,14 @@ PREAMBLE = "import copy\nimport math\nimport numpy as np\n"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 
 
+def relies_on(function):
+    """The graded functions ``function`` may call: those the notebook defines before it. Their
+    reference versions stand in for the student's while ``function`` is graded (no cascades),
+    and no later one is offered (it could compute ``function`` itself, e.g. ``propagate`` from
+    ``optimize``)."""
+    return FUNCTIONS[:FUNCTIONS.index(function)]
+
+
 def function_of(grade_id):
     """The graded function a test cell scores, from its grade_id prefix (None if no match)."""
     matches = [name for name in FUNCTIONS if grade_id.startswith(name)]

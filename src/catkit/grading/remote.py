@@ -1,24 +1,32 @@
-"""The grader's handle on one sandboxed worker, and stand-ins that call the student's function.
+"""The grader's side of one test cell's session, and the stand-in that calls the student's function.
 
-A :class:`Worker` is started per test cell, so a fault (timeout, crash, out of memory) costs
-that cell only. :class:`RemoteFunction` looks like the student's function to the test code:
-it sends the arguments over, receives plain data back, writes back in-place changes the
-student's code made to array arguments (so "does not modify its arguments" is testable as in
+A :class:`Session` is one child forked from the submission's student sandbox (a process no other
+code ran in), plus, when the graded function relies on other graded functions, one child of the
+reference sandbox that computes those, connected to it directly. A fault (timeout, crash, out of
+memory) costs that cell only. :class:`RemoteFunction` looks like the student's function to the
+test code: it sends the arguments over, receives plain data back, writes back in-place changes
+the student's code made to array arguments (so "does not modify its arguments" is testable as in
 a notebook), and forwards what the function printed.
+
+Every exchange runs against the clock: a request (writing it, then reading and decoding the
+reply) gets ``timeout`` seconds and all requests of one cell end at the cell's deadline, so code
+that stalls the socket, or drips its answers, costs its own cell and nothing else.
 """
 
 import os
 import selectors
-import shutil
 import signal
-import subprocess
+import socket
 import sys
 import tempfile
 import time
 
 import numpy as np
 
-from catkit.grading import sandbox, wire
+from catkit.grading import wire
+from catkit.grading.sandboxes import ControlLost, GraderFault, Sandbox
+
+REAP_SECONDS = 1.0  # a child gets this long to exit once its session is closed
 
 
 class StudentCodeError(Exception):
@@ -33,114 +41,185 @@ class WorkerFault(Exception):
     """The process running the student's code timed out, died or broke the protocol."""
 
 
-class Worker:
-    """One sandboxed process holding the reference functions and one student cell.
+def _signal_text(status, out_of_memory, memory_mb):
+    if out_of_memory:
+        return f"the process running your code was killed: it went over the memory cap of {memory_mb} MiB"
+    number = status.get("signal")
+    if number is not None:
+        name = signal.Signals(number).name if number in {s.value for s in signal.Signals} else f"signal {number}"
+        cause = {"SIGKILL": " (out of memory, or killed)", "SIGXCPU": " (CPU time limit)",
+                 "SIGSEGV": " (crashed)"}.get(name, "")
+        return f"the process running your code was killed by {name}{cause}"
+    return f"the process running your code exited with status {status.get('exit')}"
 
-    Every exchange with it runs against the clock: a request (writing it, then reading the
-    reply) gets ``timeout`` seconds, and all requests of one test cell share ``budget`` seconds,
-    so code that stalls the pipe, or drips its answers, costs its own cell and nothing else.
-    """
 
-    def __init__(self, mode, limits, timeout, budget):
-        self.timeout = timeout
-        self.budget_end = time.monotonic() + budget
-        self.budget = budget
-        # An empty folder to start in (used as is without bubblewrap; bubblewrap starts the
-        # worker in a private sandbox.WORKDIR). Raw output of the worker (a crash report) goes to a
-        # file, not a pipe that processes left behind could hold open.
-        self._home = tempfile.mkdtemp(prefix="catkit-worker-")
-        self._stderr = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(
-            sandbox.command(mode), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self._stderr, cwd=self._home, env=sandbox.worker_environment(),
-            preexec_fn=sandbox.apply_limits(limits), start_new_session=True)
-        os.set_blocking(self.process.stdin.fileno(), False)
+class StudentSandbox:
+    """The submission's student sandbox, started on first use and again after a child spoiled it
+    (left processes or files behind, or had to be killed)."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.sandbox = None
+        self.baseline = None  # processes of a clean sandbox, where its control group counts them
+
+    def get(self):
+        if self.sandbox is None or not self.sandbox.alive():
+            self.discard()
+            self.sandbox = Sandbox("student", self.settings)
+            self.baseline = self.sandbox.processes()
+        return self.sandbox
+
+    def discard(self):
+        if self.sandbox is not None:
+            self.sandbox.close()
+        self.sandbox = None
+
+    def close(self):
+        self.discard()
+
+
+class Session:
+    """One test cell: the student's cell defined alone in a fresh child, ready for calls."""
+
+    def __init__(self, students, reference, function, relies_on, settings, deadline, over_deadline):
+        self.students, self.reference, self.settings = students, reference, settings
+        self.function, self.deadline, self.over_deadline = function, deadline, over_deadline
+        self.pid = self.reference_pid = None
+        self._output = tempfile.TemporaryFile()
+        sandbox = students.get()
+        self.memory_before = sandbox.group.oom_kills() if sandbox.group else 0
+        self.sock, theirs = socket.socketpair()
+        mine_cb = theirs_cb = None
+        try:
+            fds = [theirs.fileno(), self._output.fileno()]
+            if relies_on:
+                mine_cb, theirs_cb = socket.socketpair()
+                self.reference_pid = reference.spawn([mine_cb.fileno(), self._output.fileno()],
+                                                     allowed=list(relies_on))
+                fds.append(theirs_cb.fileno())
+            self.pid = self._spawn(fds, function)
+        except ControlLost as error:
+            self.close()
+            raise GraderFault(f"a sandbox stopped answering while starting a test ({error})") from None
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            for end in (theirs, mine_cb, theirs_cb):
+                if end is not None:
+                    end.close()
+        self.sock.setblocking(False)
+
+    def _spawn(self, fds, function):
+        try:
+            return self.students.get().spawn(fds, filename=f"<your {function} cell>")
+        except (GraderFault, ControlLost):
+            # A sandbox the previous cell left in a bad state is replaced once; a fresh one
+            # that cannot fork is the grader's problem.
+            self.students.discard()
+            return self.students.get().spawn(fds, filename=f"<your {function} cell>")
 
     def request(self, message):
         """Send one request and wait for its reply, within the time limits."""
-        deadline = min(time.monotonic() + self.timeout, self.budget_end)
-        self._write(wire.frame(message), deadline)
-        header = self._read(8, deadline)
-        return wire.parse(self._read(wire.read_header(header), deadline))
+        end = min(time.monotonic() + self.settings.timeout, self.deadline)
+        self._write(wire.frame(message), end)
+        length = wire.read_header(self._read(8, end))
+        reply = wire.parse(self._read(length, end))
+        if time.monotonic() > end:
+            self._timed_out(end)
+        return reply
 
-    def _wait(self, stream, event, deadline):
+    def _timed_out(self, end):
+        self.kill()
+        if end >= self.deadline:
+            raise WorkerFault(self.over_deadline)
+        raise WorkerFault(f"did not finish within {self.settings.timeout:g} s (an endless loop, or far too slow?)")
+
+    def _wait(self, event, end):
         with selectors.DefaultSelector() as selector:
-            selector.register(stream, event)
-            remaining = deadline - time.monotonic()
+            selector.register(self.sock, event)
+            remaining = end - time.monotonic()
             if remaining > 0 and selector.select(remaining):
                 return
-        self.kill()
-        if deadline >= self.budget_end:
-            raise WorkerFault(f"used up the {self.budget:g} s allowed for one test cell")
-        raise WorkerFault(f"did not finish within {self.timeout:g} s (an endless loop, or far too slow?)")
+        self._timed_out(end)
 
-    def _write(self, data, deadline):
+    def _write(self, data, end):
         view = memoryview(data)
         while view:
-            self._wait(self.process.stdin, selectors.EVENT_WRITE, deadline)
+            self._wait(selectors.EVENT_WRITE, end)
             try:
-                view = view[os.write(self.process.stdin.fileno(), view):]
+                view = view[self.sock.send(view):]
             except BlockingIOError:
                 continue
-            except OSError:  # the worker is gone
+            except OSError:  # the child is gone
                 raise WorkerFault(self._death()) from None
 
-    def _read(self, size, deadline):
+    def _read(self, size, end):
         data = bytearray()
         while len(data) < size:
-            self._wait(self.process.stdout, selectors.EVENT_READ, deadline)
-            chunk = os.read(self.process.stdout.fileno(), size - len(data))
+            self._wait(selectors.EVENT_READ, end)
+            try:
+                chunk = self.sock.recv(size - len(data))
+            except BlockingIOError:
+                continue
+            except OSError:
+                chunk = b""
             if not chunk:
                 raise WorkerFault(self._death())
             data += chunk
         return bytes(data)
 
     def _last_output(self):
-        self._stderr.seek(max(0, os.fstat(self._stderr.fileno()).st_size - 2048))
-        return self._stderr.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+        self._output.seek(max(0, os.fstat(self._output.fileno()).st_size - 2048))
+        return self._output.read().decode("utf-8", "replace").strip().splitlines()[-3:]
 
     def _death(self):
-        try:
-            code = self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            code = self.process.returncode
+        """Why the child is gone, from its exit status and its sandbox's memory accounting."""
+        status = self._reap()
+        sandbox = self.students.sandbox
+        oom = bool(sandbox and sandbox.group and sandbox.group.oom_kills() > self.memory_before)
+        text = _signal_text(status, oom, self.settings.limits.memory_mb) if status else \
+            "the process running your code died"
         detail = self._last_output()
-        # A signal shows as a negative code, or as 128 + signal through bubblewrap.
-        number = -code if code is not None and code < 0 else code - 128 if code and code > 128 else None
-        if number in {s.value for s in signal.Signals}:
-            name = signal.Signals(number).name
-            cause = {"SIGKILL": " (out of memory, or killed)", "SIGXCPU": " (CPU time limit)",
-                     "SIGSEGV": " (crashed)"}.get(name, "")
-            text = f"the process running your code was killed by {name}{cause}"
-        else:
-            text = f"the process running your code exited with status {code}"
         return text + ("; its last output: " + clip(" | ".join(detail), 500) if detail else "")
 
+    def _reap(self):
+        """Wait for the child; replace the sandbox if the child left anything behind."""
+        if self.pid is None:
+            return None
+        pid, self.pid = self.pid, None
+        sandbox = self.students.sandbox
+        try:
+            status = sandbox.request({"op": "reap", "pid": pid, "grace": REAP_SECONDS},
+                                     seconds=REAP_SECONDS + 5)
+        except (ControlLost, AttributeError):
+            self.students.discard()
+            return None
+        extra = sandbox.processes()
+        if status.get("leftovers") or (extra is not None and extra > self.students.baseline):
+            self.students.discard()  # the next cell gets a clean sandbox
+        return status
+
     def kill(self):
-        if self.process.poll() is None:
+        """End the session the hard way: its whole sandbox goes (the next cell gets a new one)."""
+        self.pid = None
+        self.students.discard()
+        self._end_reference()
+
+    def _end_reference(self):
+        if self.reference_pid is not None:
+            pid, self.reference_pid = self.reference_pid, None
             try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.process.wait()
+                self.reference.request({"op": "kill", "pid": pid})
+            except ControlLost:
+                self.reference.close()
 
     def close(self):
-        """End the worker and everything it started."""
-        try:
-            self.process.stdin.close()
-            self.process.wait(timeout=2)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        self.kill()
-        # Non-bwrap mode: children that stayed in the worker's group go too.
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        for stream in (self.process.stdout, self._stderr):
-            stream.close()
-        shutil.rmtree(self._home, ignore_errors=True)
+        """End the child (it exits when its socket closes) and the reference child."""
+        self.sock.close() if hasattr(self, "sock") else None
+        self._reap()
+        self._end_reference()
+        self._output.close()
 
 
 def clip(text, limit):
@@ -177,17 +256,17 @@ def _write_back(original, after, function):
 
 
 class RemoteFunction:
-    """Calls ``name`` inside a worker; looks like an ordinary function to test code."""
+    """Calls ``name`` inside a session; looks like an ordinary function to test code."""
 
-    def __init__(self, worker, name):
-        self.worker, self.__name__ = worker, name
+    def __init__(self, session, name):
+        self.session, self.__name__ = session, name
 
     def __call__(self, *args, **kwargs):
         try:
             request = {"op": "call", "name": self.__name__,
                        "args": [wire.encode(arg) for arg in args],
                        "kwargs": {key: wire.encode(value) for key, value in kwargs.items()}}
-            reply = self.worker.request(request)
+            reply = self.session.request(request)
             _forward_output(reply)
             _check(reply, self.__name__)
             value = wire.decode(reply["value"])
@@ -200,16 +279,16 @@ class RemoteFunction:
         return value
 
 
-def start(settings, preamble, references, student_source, filename, function):
-    """Start a worker, define the references and the student's cell; raise on failure."""
-    worker = Worker(settings.mode, settings.limits, settings.timeout, settings.cell_time_limit)
+def load(students, reference, settings, preamble, student_source, function, relies_on, deadline, over_deadline):
+    """A session with the student's cell defined; raise on failure (the session is then closed).
+    ``over_deadline`` is the message for a cell that runs past ``deadline``."""
+    session = Session(students, reference, function, relies_on, settings, deadline, over_deadline)
     try:
-        reply = worker.request({"op": "load", "preamble": preamble,
-                                "references": [list(item) for item in references.items()],
-                                "student": student_source, "filename": filename})
+        reply = session.request({"op": "load", "preamble": preamble, "student": student_source,
+                                 "relies_on": list(relies_on)})
         _forward_output(reply)
         _check(reply, function)
     except BaseException:
-        worker.close()
+        session.close()
         raise
-    return worker
+    return session

@@ -1,21 +1,25 @@
-"""How a sandboxed worker process is started: OS isolation and resource limits.
+"""How a sandbox is started: OS isolation and resource limits.
 
-With bubblewrap (Debian package ``bubblewrap``) and root, the worker runs:
+With bubblewrap (Debian package ``bubblewrap``) and root, a sandbox's processes run:
 
-- in new network, PID, IPC and UTS namespaces: no network at all, and when the worker ends
-  (or is killed) every process it started dies with its PID namespace;
+- in new network, PID, IPC and UTS namespaces: no network at all, and when the sandbox ends
+  (or the grader dies) every process it started dies with its PID namespace;
 - on a filesystem that holds only the system's libraries, the Python installation, the virtual
-  environment and the kit's worker modules, all read-only, plus an empty private working folder
-  and ``/tmp``: the course's ``source/``, the gradebook, the students' folders (its own
-  included: a graded function needs no file, and a submission may hold symbolic links) do not
-  exist in there;
-- as the unprivileged user ``nobody`` (``setpriv``, no new privileges), so RLIMIT_NPROC counts;
-- under rlimits on address space, CPU time, processes, file size and open files.
+  environment and the kit's grading modules, all read-only, plus two small writable tmpfs folders,
+  ``/tmp`` and an empty private working folder: the course's ``source/``, the gradebook, the
+  students' folders (its own included: a graded function needs no file, and a submission may
+  hold symbolic links) do not exist in there;
+- as the unprivileged user ``nobody`` (``setpriv``, no new privileges);
+- in a control group of its own that caps the memory (of every kind: anonymous, memfd, shared,
+  tmpfs) and the number of processes of the whole sandbox, see :mod:`catkit.grading.cgroups`;
+- under rlimits on address space, CPU time, file size and open files of each process.
 
-Without bubblewrap, or when not root, only the rlimits and a separate process group remain:
-:func:`isolation_warning` says so loudly and the grader prints it.
+Without bubblewrap, or when not root, only the rlimits remain: :func:`isolation_warning` says
+so loudly and the grader prints it. Without control groups, the rlimits (and RLIMIT_NPROC) stand
+in for them, with a warning too.
 """
 
+import ctypes
 import os
 import resource
 import shutil
@@ -27,21 +31,27 @@ from pathlib import Path
 import catkit
 
 NOBODY = 65534
+PR_SET_PDEATHSIG = 1
 # The worker's empty working folder: its own tmpfs, at a path no bound directory lies under
 # (/tmp may hold the parents of a virtual environment that lives under /tmp).
 WORKDIR = "/catkit-sandbox"
-WORKER_ENTRY = "import sys; sys.path.insert(0, sys.argv[1]); from catkit.grading.worker import main; main()"
+ZYGOTE_ENTRY = "import sys; sys.path.insert(0, sys.argv[1]); from catkit.grading.zygote import main; main()"
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Caps for one worker process; the defaults suit this exercise's functions."""
+    """Caps for one sandbox; the defaults suit this exercise's functions.
+
+    ``memory_mb`` and ``processes`` cap the whole sandbox (its control group) where the host
+    has control groups, and each process (RLIMIT_AS, RLIMIT_NPROC) everywhere.
+    """
 
     memory_mb: int = 1536
     cpu_seconds: int = 60
     processes: int = 32
     file_size_mb: int = 16
     open_files: int = 256
+    scratch_mb: int = 64  # each of the sandbox's two writable tmpfs folders, /tmp and its workdir
 
 
 def bubblewrap():
@@ -100,14 +110,16 @@ def _bind_with_parents(args, source, target):
     args += ["--ro-bind", source, target]
 
 
-def command(mode):
-    """The argv that starts a worker with the given isolation ``mode``."""
-    python = [sys.executable, "-I", "-c", WORKER_ENTRY]
+def command(mode, role, control_fd, limits):
+    """The argv that starts a sandbox's zygote (``role`` 'student' or 'reference', see
+    :mod:`catkit.grading.zygote`) with the given isolation ``mode``, driven over ``control_fd``."""
+    python = [sys.executable, "-I", "-c", ZYGOTE_ENTRY]
     if mode == "none":
-        return python + [_kit_path()]
+        return python + [_kit_path(), role, str(control_fd), "shared"]
+    scratch = ["--perms", "1777", "--size", str(limits.scratch_mb * 1024 * 1024), "--tmpfs"]
     args = [bubblewrap(), "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+            "--proc", "/proc", "--dev", "/dev", *scratch, "/tmp"]
     for root in _read_only_roots():
         _bind_with_parents(args, root, root)
     # Only the worker's own modules: nothing else of the kit (examples, tests) is readable.
@@ -116,9 +128,9 @@ def command(mode):
     _bind_with_parents(args, str(package / "grading"), "/opt/catkit/catkit/grading")
     for name, value in worker_environment().items():
         args += ["--setenv", name, value]
-    args += ["--tmpfs", WORKDIR, "--chdir", WORKDIR, "--", shutil.which("setpriv"), f"--reuid={NOBODY}",
+    args += [*scratch, WORKDIR, "--chdir", WORKDIR, "--", shutil.which("setpriv"), f"--reuid={NOBODY}",
              f"--regid={NOBODY}", "--clear-groups", "--no-new-privs"]
-    return args + python + ["/opt/catkit"]
+    return args + python + ["/opt/catkit", role, str(control_fd), "isolated"]
 
 
 def worker_environment():
@@ -128,18 +140,32 @@ def worker_environment():
             "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
 
 
-def apply_limits(limits):
-    """Return a ``preexec_fn`` that sets the rlimits in the child before it execs."""
+def _die_with_parent():
+    """Ask the kernel to kill this process when the grader dies (a kill -9 leaves no worker)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def apply_limits(limits, group=None):
+    """Return a ``preexec_fn`` that caps the sandbox's first process before it execs.
+
+    With a control ``group`` (see :mod:`catkit.grading.cgroups`) the process joins it, and the
+    group caps memory and processes for the whole sandbox. RLIMIT_NPROC, which counts every
+    process of the sandbox user on the host, is only the fallback without one.
+    """
     mib = 1024 * 1024
     caps = [(resource.RLIMIT_AS, limits.memory_mb * mib),
             (resource.RLIMIT_CPU, limits.cpu_seconds),
-            (resource.RLIMIT_NPROC, limits.processes),
             (resource.RLIMIT_FSIZE, limits.file_size_mb * mib),
             (resource.RLIMIT_NOFILE, limits.open_files),
             (resource.RLIMIT_CORE, 0)]
+    if group is None:
+        caps.append((resource.RLIMIT_NPROC, limits.processes))
 
     def preexec():
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        if group is not None:
+            group.join()
+        _die_with_parent()
         for kind, value in caps:
             resource.setrlimit(kind, (value, value))
     return preexec

@@ -2,20 +2,23 @@
 
 The sandbox runs student code, so everything it sends back is untrusted. We never unpickle: a
 message is length-prefixed JSON whose only non-JSON values are tagged numpy arrays and scalars
-(``.npy`` bytes read with ``allow_pickle=False``), tuples and dicts. Anything else is refused.
+(dtype, shape and raw bytes, checked and read with ``np.frombuffer``), tuples and dicts. Anything
+else is refused. A message is bounded in bytes, nesting and number of values, so decoding it takes
+milliseconds whatever the sender put in it.
 Types survive the trip exactly (``float`` stays ``float``, ``np.float64`` stays ``np.float64``)
 because the tests check types.
 """
 
 import base64
-import io
 import json
+import math
 import struct
 
 import numpy as np
 
-MAX_MESSAGE_BYTES = 8 * 1024 * 1024  # this exercise's values are kilobytes
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # this exercise's values are kilobytes
 MAX_DEPTH = 32
+MAX_VALUES = 100_000  # JSON values in one message
 _HEADER = struct.Struct(">Q")
 _ARRAY_KINDS = "biufcUS"  # bool, ints, floats, complex, strings: never objects
 
@@ -24,22 +27,29 @@ class WireError(ValueError):
     """A value that cannot cross the sandbox boundary, or a malformed message."""
 
 
-def _npy_bytes(array):
+def _array_payload(array):
+    """[dtype, shape, base64 of the raw C-order bytes]: cheap both ways (callbacks make many)."""
     if array.dtype.kind not in _ARRAY_KINDS:
         raise WireError(f"numpy arrays of dtype {array.dtype} cannot be graded; use numbers")
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, np.array(array, order="C"), allow_pickle=False)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    array = np.asarray(array, order="C")  # (ascontiguousarray would make a 0-d array 1-d)
+    return [array.dtype.str, list(array.shape), base64.b64encode(array.tobytes()).decode("ascii")]
 
 
-def _npy_array(text):
+def _array(payload):
+    """The array described by :func:`_array_payload`, checked field by field (never unpickled)."""
     try:
-        array = np.lib.format.read_array(io.BytesIO(base64.b64decode(text)), allow_pickle=False)
-    except Exception as error:  # any malformed payload is the sender's fault
-        raise WireError(f"malformed array: {error}") from None
-    if array.dtype.kind not in _ARRAY_KINDS:
-        raise WireError(f"arrays of dtype {array.dtype} are not accepted")
-    return array
+        dtype_text, shape, data = payload
+        dtype = np.dtype(dtype_text) if type(dtype_text) is str and len(dtype_text) <= 8 else None
+        raw = base64.b64decode(data, validate=True) if type(data) is str else None
+    except (TypeError, ValueError):
+        raise WireError("malformed array") from None
+    if dtype is None or dtype.kind not in _ARRAY_KINDS or dtype.fields is not None or raw is None:
+        raise WireError("malformed array")
+    if type(shape) is not list or len(shape) > MAX_DEPTH or not all(type(k) is int and k >= 0 for k in shape):
+        raise WireError("malformed array shape")
+    if len(raw) != math.prod(shape) * dtype.itemsize:
+        raise WireError("array data does not match its shape")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 
 
 def encode(value, depth=0):
@@ -49,9 +59,9 @@ def encode(value, depth=0):
     if value is None or type(value) in (bool, int, float, str):
         return value
     if isinstance(value, np.ndarray):  # subclasses (np.matrix) travel as plain arrays
-        return {"ndarray": _npy_bytes(np.asarray(value))}
+        return {"ndarray": _array_payload(np.asarray(value))}
     if isinstance(value, np.generic):
-        return {"npscalar": _npy_bytes(np.asarray(value))}
+        return {"npscalar": _array_payload(np.asarray(value))}
     if type(value) is list:
         return [encode(item, depth + 1) for item in value]
     if type(value) is tuple:
@@ -75,10 +85,10 @@ def decode(data, depth=0):
         return [decode(item, depth + 1) for item in data]
     if type(data) is dict and len(data) == 1:
         (tag, payload), = data.items()
-        if tag == "ndarray" and type(payload) is str:
-            return _npy_array(payload)
-        if tag == "npscalar" and type(payload) is str:
-            array = _npy_array(payload)
+        if tag == "ndarray" and type(payload) is list:
+            return _array(payload)
+        if tag == "npscalar" and type(payload) is list:
+            array = _array(payload)
             if array.ndim != 0:
                 raise WireError("malformed numpy scalar")
             return array[()]
@@ -106,28 +116,37 @@ def send(stream, message):
     stream.flush()
 
 
-def parse(payload):
-    """Parse one message body; the result is a dict or WireError is raised."""
+def parse(payload, strict=True):
+    """Parse one message body; the result is a dict or WireError is raised. ``strict`` (the
+    grader, reading what a sandbox sent) also bounds its size and repairs its text."""
     if len(payload) > MAX_MESSAGE_BYTES:
         raise WireError("message too large")
     try:
         message = json.loads(payload.decode("utf-8"))
+    except RecursionError:
+        raise WireError(f"message nested more than {MAX_DEPTH} levels deep") from None
     except (UnicodeDecodeError, ValueError) as error:
-        raise WireError(f"malformed message: {error}") from None
+        raise WireError(f"malformed message: {str(error)[:200]}") from None
     if type(message) is not dict:
         raise WireError("malformed message")
-    return _valid_text(message)
+    return _valid_text(message, [MAX_VALUES]) if strict else message
 
 
-def _valid_text(data):
-    """``data`` with every string made valid Unicode: JSON escapes can smuggle in lone
-    surrogates, which would make nbgrader fail to write the graded notebook."""
+def _valid_text(data, budget, depth=0):
+    """``data`` with every string made valid Unicode (JSON escapes can smuggle in lone surrogates,
+    which would make nbgrader fail to write the graded notebook); bounded in nesting and size."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise WireError(f"message holds more than {MAX_VALUES} values")
+    if depth > MAX_DEPTH + 8:  # values nest MAX_DEPTH deep, inside a few levels of envelope
+        raise WireError(f"message nested more than {MAX_DEPTH} levels deep")
     if type(data) is str:
         return data.encode("utf-8", "replace").decode("utf-8")
     if type(data) is list:
-        return [_valid_text(item) for item in data]
+        return [_valid_text(item, budget, depth + 1) for item in data]
     if type(data) is dict:
-        return {_valid_text(key): _valid_text(value) for key, value in data.items()}
+        return {_valid_text(key, budget, depth + 1): _valid_text(value, budget, depth + 1)
+                for key, value in data.items()}
     return data
 
 
@@ -140,7 +159,8 @@ def read_header(header):
 
 
 def receive(stream):
-    """Blocking read of one message from a binary stream; None at end of stream."""
+    """Blocking read of one message from a binary stream; None at end of stream. Used inside the
+    sandboxes, where a message is decoded strictly (:func:`decode`) but not repaired."""
     header = stream.read(_HEADER.size)
     if len(header) < _HEADER.size:
         return None
@@ -148,4 +168,4 @@ def receive(stream):
     payload = stream.read(length)
     if len(payload) < length:
         return None
-    return parse(payload)
+    return parse(payload, strict=False)

@@ -1,22 +1,23 @@
-"""The program that runs inside the sandbox: it defines one student function and calls it.
+"""A student's session, in a child forked by the sandbox's zygote: one cell, its function called.
 
-It answers requests from the grader on stdin/stdout (see :mod:`catkit.grading.wire`):
+It answers requests from the grader on its session socket (see :mod:`catkit.grading.wire`):
 
-- ``{"op": "load", "preamble": ..., "references": [[name, source], ...], "student": source,
-  "filename": ...}`` executes the preamble, the reference solutions of the other functions, then
-  the student's cell, in one fresh namespace;
+- ``{"op": "load", "preamble": ..., "student": source, "relies_on": [name, ...]}`` defines, in one
+  fresh namespace, the preamble, a stand-in for each graded function the student's function may
+  call (see :class:`Reference`), then the student's cell;
 - ``{"op": "call", "name": ..., "args": [...], "kwargs": {...}}`` calls a function of that
   namespace and answers with its result, the arguments as they are afterwards (to expose
   in-place mutation), and what it printed.
 
-Nothing here decides a grade: the grader checks the answers in its own process, so whatever
-the student's code does to this process (patching numpy, replacing modules, printing "passed")
-only changes the data it sends back.
+Nothing here decides a grade, and no reference code is ever here: the grader checks the answers
+in its own process, and a stand-in computes its function in the reference sandbox. Whatever the
+student's code does to this process (patching numpy, replacing modules, printing "passed") only
+changes the data it sends back.
 """
 
+import builtins
 import io
 import linecache
-import os
 import sys
 import traceback
 import warnings
@@ -31,7 +32,7 @@ def _clip(text):
 
 
 def _student_frames(error, filename):
-    """Traceback lines from the student's own cell only: reference code is never quoted."""
+    """Traceback lines from the student's own cell only."""
     lines = []
     for frame in traceback.extract_tb(error.__traceback__):
         if frame.filename == filename:
@@ -46,10 +47,45 @@ def _describe(error, filename):
             "frames": _student_frames(error, filename)}
 
 
-class Worker:
-    def __init__(self):
-        self.namespace = {"__name__": "__main__", "__builtins__": __builtins__}
-        self.filename = "<your code>"
+class ReferenceFailed(Exception):
+    """A reference function, called by the student's code, could not compute its result."""
+
+
+class Reference:
+    """Stand-in for the instructor's version of a graded function the student's function calls,
+    so that one mistake is never charged twice. The call goes to the reference sandbox."""
+
+    def __init__(self, name, channel):
+        self.__name__ = self.__qualname__ = name
+        self._channel = channel
+
+    def __repr__(self):
+        return f"<graded function {self.__name__} (the reference version, while your function is graded)>"
+
+    def __call__(self, *args, **kwargs):
+        if self._channel is None:
+            raise ReferenceFailed(f"{self.__name__}() cannot be called here")
+        wire.send(self._channel, {"op": "call", "name": self.__name__,
+                                  "args": [wire.encode(arg) for arg in args],
+                                  "kwargs": {key: wire.encode(value) for key, value in kwargs.items()}})
+        reply = wire.receive(self._channel)
+        if reply is None:
+            raise ReferenceFailed(f"{self.__name__}() stopped answering")
+        sys.stdout.write(reply.get("stdout", ""))
+        sys.stderr.write(reply.get("stderr", ""))
+        if not reply.get("ok"):
+            kind = getattr(builtins, reply.get("type", ""), None)
+            kind = kind if isinstance(kind, type) and issubclass(kind, Exception) else ReferenceFailed
+            raise kind(f"{self.__name__}() raised {reply.get('type')}: {reply.get('message')} "
+                       "(the reference version, called by your code with these arguments)")
+        return wire.decode(reply["value"])
+
+
+class Session:
+    def __init__(self, callbacks, filename):
+        self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+        self.callbacks = callbacks.makefile("rwb") if callbacks is not None else None
+        self.filename = filename
 
     def _run(self, action):
         """Run ``action`` capturing Python-level output and warnings; return a reply dict."""
@@ -70,15 +106,14 @@ class Worker:
         return reply
 
     def load(self, request):
-        self.filename = request["filename"]
         # Registering the student's cell lets warnings and tracebacks quote its lines.
         source = request["student"]
         linecache.cache[self.filename] = (len(source), None, source.splitlines(True), self.filename)
 
         def action():
             exec(compile(request["preamble"], "<preamble>", "exec"), self.namespace)
-            for name, reference in request["references"]:
-                exec(compile(reference, f"<reference {name}>", "exec"), self.namespace)
+            for name in request["relies_on"]:
+                self.namespace[name] = Reference(name, self.callbacks)
             exec(compile(source, self.filename, "exec"), self.namespace)
             return {}
         return self._run(action)
@@ -90,7 +125,7 @@ class Worker:
 
         def action():
             function = self.namespace.get(name)
-            if not callable(function):
+            if not callable(function) or isinstance(function, Reference):
                 raise NameError(f"name '{name}' is not defined as a function in your cell")
             value = function(*args, **kwargs)
             return {"value": wire.encode(value),
@@ -99,24 +134,15 @@ class Worker:
         return self._run(action)
 
 
-def main():
-    # The protocol keeps private copies of fds 0 and 1; C-level output of student code goes
-    # to stderr, which the grader keeps for crash reports.
-    requests = os.fdopen(os.dup(0), "rb")
-    replies = os.fdopen(os.dup(1), "wb")
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(2, 1)
-    worker = Worker()
+def serve(session, callbacks, filename):
+    """Answer the grader's requests on ``session`` until it closes it."""
+    stream = session.makefile("rwb")
+    handler = Session(callbacks, filename)
     while True:
-        request = wire.receive(requests)
+        request = wire.receive(stream)
         if request is None:
             return
-        handler = {"load": worker.load, "call": worker.call}.get(request.get("op"))
-        reply = handler(request) if handler else {"ok": False, "error": {
+        op = {"load": handler.load, "call": handler.call}.get(request.get("op"))
+        reply = op(request) if op else {"ok": False, "error": {
             "type": "ProtocolError", "message": "unknown request", "frames": []}}
-        wire.send(replies, reply)
-
-
-if __name__ == "__main__":
-    main()
+        wire.send(stream, reply)

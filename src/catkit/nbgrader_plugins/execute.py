@@ -1,70 +1,205 @@
 """IsolatedExecute: nbgrader's Execute step, replaced by per-function sandboxed grading.
 
 Stock nbgrader runs the whole submission in one kernel and lets its asserts decide. Here no
-kernel runs: each graded test cell is run by :func:`catkit.grading.harness.run_test_cell` in
-the grader's process, against the student's function defined alone in a fresh sandboxed
-worker next to the reference versions of the functions it calls. Cells that are not graded
-(data loading, training, plots) are not executed at all, so grading takes seconds.
+kernel runs: each graded test cell is run by :mod:`catkit.grading.harness` in a trusted grading
+process, against the student's function defined alone in a fresh child of a sandbox, with the
+functions it relies on computed by the reference in a sandbox of their own. Cells that are not
+graded (data loading, training, plots) are not executed at all.
+
+nbgrader creates this preprocessor anew for every notebook, in one process for the whole run;
+the run's state (grading processes, the submissions still to come, progress) lives in one
+:class:`_Run` per process. While nbgrader saves one submission, the grading processes already
+grade the next ones (see :mod:`catkit.grading.pool`).
 """
 
+import atexit
+import glob
 import os
+import secrets
+from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Enum, Float, Integer
+from traitlets import Enum, Float, Integer, Unicode
 
-from catkit.grading import harness, sandbox
-from catkit.grading.notebook import function_of, function_source, grade_id
-from catkit.grading.reference import Reference
+from catkit.grading import cgroups, harness, reference, sandbox
+from catkit.grading.notebook import FUNCTIONS, function_source, grade_id
+from catkit.grading.pool import GradingPool
+from catkit.grading.sandboxes import GraderFault
+from catkit.nbgrader_plugins import status
+from catkit.nbgrader_plugins.progress import Progress
+
+
+class NotGraded(Exception):
+    """This submission could not be graded, through no fault of the student's."""
+
+
+def _course_secret(path, log):
+    """The course secret hidden tests draw their inputs from; made on first use."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        log.info("Made the course secret %s (keep it: changing it redraws every hidden test's inputs)", path)
+    secret = path.read_text().strip()
+    if len(secret) < 16:
+        raise NotGraded(f"the course secret {path} is empty or too short: delete it to make a new one")
+    return secret
+
+
+class _Run:
+    """One autograde run of one assignment, in this process."""
+
+    def __init__(self, plugin, coursedir, assignment, db_url):
+        self.coursedir, self.assignment, self.log = coursedir, assignment, plugin.log
+        self.settings = plugin.settings()
+        self.secret = _course_secret(plugin.secret_file or Path(coursedir.root) / status.STATE / "course_secret",
+                                     plugin.log)
+        self.notebooks = sorted(path.stem for path in Path(self._source_dir()).glob("*.ipynb"))
+        self.tests = {name: self._instructor_tests(db_url, name) for name in self.notebooks}
+        self.references = {name: reference.sources_from_notebook(Path(self._source_dir()) / f"{name}.ipynb")
+                           for name in self.notebooks}
+        self.plan = [(student, name) for student in self._students(plugin.config) for name in self.notebooks]
+        self.ahead = max(1, plugin.workers or os.cpu_count() or 1) + 1
+        self.pool = GradingPool(self.settings, max(1, plugin.workers or os.cpu_count() or 1))
+        self.progress = Progress(len(self.plan) // max(1, len(self.notebooks)), plugin.log)
+        atexit.register(self.close)
+
+    def _source_dir(self):
+        return self.coursedir.format_path(self.coursedir.source_directory, ".", self.assignment)
+
+    def _instructor_tests(self, db_url, notebook):
+        """(grade_id, source) of every graded test cell, as the gradebook holds it, in the order
+        of the instructor's notebook."""
+        with Gradebook(db_url) as gb:
+            record = gb.find_notebook(notebook, self.assignment)
+            answers = {cell.name for cell in record.solution_cells}
+            graded = {cell.name for cell in record.grade_cells if cell.cell_type == "code"} - answers
+            sources = {cell.name: cell.source for cell in record.source_cells if cell.name in graded}
+        order = [grade_id(cell) for cell in nbformat.read(Path(self._source_dir()) / f"{notebook}.ipynb", 4).cells]
+        return tuple((cell_id, sources[cell_id]) for cell_id in order if cell_id in sources)
+
+    def _students(self, config):
+        """The students nbgrader will grade in this run, in its order (sorted submission folders,
+        less those already completely graded, unless --force)."""
+        force = bool(config.BaseConverter.get("force") or config.Autograde.get("force"))
+        excluded = set(filter(None, self.coursedir.student_id_exclude.split(",")))
+        students = []
+        for folder in sorted(glob.glob(self.coursedir.format_path(
+                self.coursedir.submitted_directory, self.coursedir.student_id, self.assignment))):
+            student = Path(folder).parent.name
+            graded = Path(self.coursedir.format_path(self.coursedir.autograded_directory, student, self.assignment))
+            done = all(status.read_stamp(graded / f"{name}.ipynb") for name in self.notebooks)
+            if student not in excluded and (force or not done):
+                students.append(student)
+        return students
+
+    def job(self, nb, student, notebook):
+        return harness.Job(student, self.tests[notebook],
+                           {name: function_source(nb, name) for name in FUNCTIONS},
+                           self.references[notebook], self.secret)
+
+    def _prefetch(self, position):
+        """Start grading the next submissions from their submitted notebooks."""
+        for student, notebook in self.plan[position + 1:position + 1 + self.ahead]:
+            path = Path(self.coursedir.format_path(self.coursedir.submitted_directory, student, self.assignment),
+                        f"{notebook}.ipynb")
+            try:
+                nb = nbformat.read(path, as_version=4)
+            except Exception:  # noqa: BLE001 - unreadable: nbgrader will report it when it gets there
+                continue
+            self.pool.submit((student, notebook), self.job(nb, student, notebook))
+
+    def grade(self, nb, student, notebook):
+        key = (student, notebook)
+        position = self.plan.index(key) if key in self.plan else -1
+        self._prefetch(position)
+        try:
+            return self.pool.result(key, self.job(nb, student, notebook))
+        except GraderFault as fault:
+            raise NotGraded(f"{student}'s submission was NOT graded: {fault}. This is not the student's "
+                            "doing; fix the cause and run the same command again (graded submissions are "
+                            "kept)") from None
+        finally:
+            if notebook == self.notebooks[-1]:
+                self.progress.advance()
+
+    def close(self):
+        self.progress.close()
+        self.pool.close()
+
+
+_runs = {}
 
 
 class IsolatedExecute(NbGraderPreprocessor):
     sandbox = Enum(["auto", "bwrap", "none"], default_value="auto", help=(
         "How student code is isolated: 'bwrap' (required: fail if unavailable), 'auto' (bwrap "
         "when possible, else rlimits only, with a warning) or 'none' (rlimits only).")).tag(config=True)
+    cgroups = Enum(["auto", "required", "off"], default_value="auto", help=(
+        "Control groups capping each sandbox's memory and processes on the host: 'auto' (when the "
+        "host allows, else rlimits with a warning), 'required' or 'off'.")).tag(config=True)
     timeout = Float(30.0, help="Seconds one call of a student's function may take.").tag(config=True)
     cell_time_limit = Float(120.0, help="Seconds all the calls of one test cell may take.").tag(config=True)
-    memory_limit_mb = Integer(1536, help="Address-space cap of a worker, in MiB.").tag(config=True)
-    cpu_limit_seconds = Integer(60, help="CPU-time cap of a worker, in seconds.").tag(config=True)
-    max_processes = Integer(32, help="Process cap for the sandbox user.").tag(config=True)
+    submission_budget = Float(60.0, help=(
+        "Seconds all the test cells of one submission may take; each cell may use its fair share "
+        "of what is left.")).tag(config=True)
+    memory_limit_mb = Integer(1536, help="Memory cap of a sandbox, in MiB.").tag(config=True)
+    cpu_limit_seconds = Integer(60, help="CPU-time cap of a process in a sandbox, in seconds.").tag(config=True)
+    max_processes = Integer(32, help="Process cap of a sandbox.").tag(config=True)
+    workers = Integer(0, help="Grading processes working ahead of nbgrader; 0: one per CPU core.").tag(config=True)
+    secret_file = Unicode("", help=(
+        "The course secret hidden tests draw their inputs from (default: .catkit/course_secret in "
+        "the course root, made on first use; never released to students).")).tag(config=True)
 
-    def _settings(self):
+    def settings(self):
         mode = sandbox.resolve_mode(self.sandbox)
         warning = sandbox.isolation_warning(mode)
         if warning:
             self.log.warning(warning)
+        use_cgroups = False
+        if self.cgroups != "off":
+            cgroups.remove_stale()
+            why_not = cgroups.available()
+            if why_not and self.cgroups == "required":
+                raise NotGraded(f"IsolatedExecute.cgroups is 'required' but {why_not}")
+            if why_not:
+                self.log.warning("WARNING: sandboxes are not capped as a whole on this host (%s): memory and "
+                                 "processes are capped per process and per user only (rlimits)", why_not)
+            use_cgroups = why_not is None
         limits = sandbox.Limits(memory_mb=self.memory_limit_mb, cpu_seconds=self.cpu_limit_seconds,
                                 processes=self.max_processes)
-        return harness.Settings(mode=mode, timeout=self.timeout, cell_time_limit=self.cell_time_limit,
+        return harness.Settings(mode=mode, cgroups=use_cgroups, timeout=self.timeout,
+                                cell_time_limit=self.cell_time_limit, submission_budget=self.submission_budget,
                                 limits=limits)
 
-    def _reference(self, assignment, notebook):
+    def _run(self, info):
         coursedir = CourseDirectory(config=self.config)
-        folder = coursedir.format_path(coursedir.source_directory, ".", assignment)
-        return Reference.from_notebook(os.path.join(folder, notebook + ".ipynb"))
-
-    @staticmethod
-    def _instructor_tests(db_url, assignment, notebook):
-        """grade_id -> source of every graded test cell, as the gradebook holds it."""
-        with Gradebook(db_url) as gb:
-            record = gb.find_notebook(notebook, assignment)
-            answers = {cell.name for cell in record.solution_cells}
-            graded = {cell.name for cell in record.grade_cells if cell.cell_type == "code"} - answers
-            return {cell.name: cell.source for cell in record.source_cells if cell.name in graded}
+        run = _runs.get(info["assignment"])
+        if run is None:
+            run = _runs[info["assignment"]] = _Run(self, coursedir, info["assignment"], info["db_url"])
+        return run
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        settings = self._settings()
-        reference = self._reference(info["assignment"], info["notebook"])
-        tests = self._instructor_tests(info["db_url"], info["assignment"], info["notebook"])
+        run = self._run(info)
+        root = run.coursedir.root
+        try:
+            result = run.grade(nb, info["student"], info["notebook"])
+        except NotGraded as failure:
+            status.record_failure(root, info["assignment"], info["student"], str(failure))
+            raise
+        status.clear_failure(root, info["assignment"], info["student"])
         for cell in nb.cells:
             cell_id = grade_id(cell)
-            if cell.cell_type != "code" or cell_id not in tests:
-                continue
-            function = function_of(cell_id)
-            student = function_source(nb, function) if function else None
-            self.log.info("Grading %s in isolation", cell_id)
-            cell.outputs = harness.run_test_cell(tests[cell_id], cell_id, reference, student, settings)
-            cell.execution_count = None
+            if cell.cell_type == "code" and cell_id in result.outputs:
+                cell.outputs = [nbformat.from_dict(output) for output in result.outputs[cell_id]]
+                cell.execution_count = None
+        resources.setdefault("catkit", {})["grading_seconds"] = result.seconds
+        self.log.info("Graded %s's %s in %.2f s", info["student"], info["notebook"], result.seconds)
         return nb, resources
+

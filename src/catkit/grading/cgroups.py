@@ -1,0 +1,179 @@
+"""Per-sandbox caps on the host: a control group for each sandbox, made beneath the grader's own.
+
+rlimits are per process (RLIMIT_AS) or per user (RLIMIT_NPROC): a sandbox that forks, or that
+keeps data in memfd files, shared memory or tmpfs, escapes the first; every other process of
+the sandbox user counts against the second. A control group counts everything its processes
+hold, whatever the kind, and its process cap is its own. With cgroup v1 (this CI machine) the
+``memory`` and ``pids`` controllers are used; with cgroup v2, one group with ``memory.max``,
+``memory.swap.max`` and ``pids.max``. The group is created as a child of the group the grader
+runs in (a process is never moved out of the group it was started in, only the sandbox's first
+process is placed into the new group, before it runs anything). Where no group can be made
+(no permission, controllers not delegated), :func:`available` says why and grading falls back to
+rlimits with a loud warning.
+"""
+
+import itertools
+import os
+import signal
+import time
+from pathlib import Path
+
+_counter = itertools.count()
+
+
+def _own_groups():
+    """controller -> the grader's own group path, from /proc/self/cgroup."""
+    groups = {}
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        for controller in controllers.split(",") if controllers else ["unified"]:
+            groups[controller] = path
+    return groups
+
+
+def _mounts():
+    """(filesystem type, mount point, super options) of every cgroup mount."""
+    found = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split(" - ")
+        if len(fields) != 2:
+            continue
+        point = fields[0].split()[4]
+        kind, _, options = fields[1].split()[:3]
+        if kind in ("cgroup", "cgroup2"):
+            found.append((kind, point, set(options.split(","))))
+    return found
+
+
+def _v1_dirs():
+    """controller -> directory of the grader's own v1 group, for memory and pids."""
+    own = _own_groups()
+    dirs = {}
+    for kind, point, options in _mounts():
+        for controller in ("memory", "pids"):
+            if kind == "cgroup" and controller in options and controller in own:
+                dirs[controller] = Path(point) / own[controller].lstrip("/")
+    return dirs
+
+
+def _v2_dir():
+    own = _own_groups().get("unified")
+    for kind, point, _ in _mounts():
+        if kind == "cgroup2" and own is not None:
+            folder = Path(point) / own.lstrip("/")
+            controllers = (folder / "cgroup.controllers").read_text().split() if (folder / "cgroup.controllers").exists() else []
+            if {"memory", "pids"} <= set(controllers):
+                return folder
+    return None
+
+
+class Group:
+    """One sandbox's control group: made with its caps, joined by the sandbox's first process,
+    emptied and removed when the sandbox ends."""
+
+    def __init__(self, memory_bytes, processes, name=None):
+        name = name or f"catkit-{os.getpid()}-{next(_counter)}"
+        self.dirs = []
+        v1 = _v1_dirs()
+        try:
+            if {"memory", "pids"} <= set(v1):
+                memory, pids = v1["memory"] / name, v1["pids"] / name
+                self._make(memory, {"memory.limit_in_bytes": memory_bytes})
+                # Swap must not extend the cap where the kernel accounts it.
+                if (memory / "memory.memsw.limit_in_bytes").exists():
+                    self._write(memory / "memory.memsw.limit_in_bytes", memory_bytes)
+                self._make(pids, {"pids.max": processes})
+            elif (v2 := _v2_dir()) is not None:
+                self._make(v2 / name, {"memory.max": memory_bytes, "memory.swap.max": 0, "pids.max": processes})
+            else:
+                raise OSError("no writable memory and pids control groups (cgroup v1 or v2) on this host")
+        except OSError:
+            self.remove()
+            raise
+        self.memory_dir = self.dirs[0]
+
+    def _make(self, folder, settings):
+        folder.mkdir()
+        self.dirs.append(folder)
+        for key, value in settings.items():
+            self._write(folder / key, value)
+
+    @staticmethod
+    def _write(path, value):
+        with open(path, "w") as handle:
+            handle.write(str(value))
+
+    def join(self):
+        """Put the calling process in the group (run in the sandbox's first process, before exec)."""
+        for folder in self.dirs:
+            self._write(folder / "cgroup.procs", os.getpid())
+
+    def pids(self):
+        found = set()
+        for folder in self.dirs:
+            try:
+                found |= {int(pid) for pid in (folder / "cgroup.procs").read_text().split()}
+            except OSError:
+                pass
+        return found
+
+    def oom_kills(self):
+        """How many times the kernel killed a process of the group for going over its memory cap."""
+        for name in ("memory.events", "memory.oom_control"):
+            try:
+                lines = (self.memory_dir / name).read_text().splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+        return 0
+
+    def kill_all(self, timeout=5.0):
+        """SIGKILL every process of the group until none is left (forks racing the kill included)."""
+        end = time.monotonic() + timeout
+        while (pids := self.pids()) and time.monotonic() < end:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.005)
+
+    def remove(self):
+        self.kill_all()
+        for folder in reversed(self.dirs):
+            for _ in range(200):  # the kernel frees a group a moment after its last process dies
+                try:
+                    folder.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.01)
+        self.dirs = []
+
+
+def available():
+    """None when per-sandbox groups can be made here, else why not."""
+    try:
+        Group(64 * 1024 * 1024, 4).remove()
+        return None
+    except OSError as error:
+        return str(error)
+
+
+def remove_stale():
+    """Remove groups left by graders that were killed (their processes died with them)."""
+    parents = list(_v1_dirs().values())
+    if (v2 := _v2_dir()) is not None:
+        parents.append(v2)
+    for parent in parents:
+        for folder in parent.glob("catkit-*"):
+            pid = folder.name.split("-")[1]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass

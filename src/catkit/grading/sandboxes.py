@@ -1,0 +1,143 @@
+"""The grader's handle on a running sandbox: its zygote, its control group, its control socket.
+
+A :class:`Sandbox` starts a zygote (:mod:`catkit.grading.zygote`) with the isolation of
+:mod:`catkit.grading.sandbox`, in a control group of its own (:mod:`catkit.grading.cgroups`),
+and asks it for children. Failing to start one, or to fork, is the grader's problem, never the
+student's: it raises :class:`GraderFault`, and the submission is reported as not graded.
+"""
+
+import hashlib
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+from catkit.grading import cgroups, sandbox
+
+START_SECONDS = 30.0    # a zygote must be ready (Python started, numpy imported) within this
+CONTROL_SECONDS = 10.0  # and answer a control request within this
+
+
+class GraderFault(Exception):
+    """Grading could not run, for a reason that is not the student's (the sandbox could not start,
+    the host is out of processes or file descriptors): the submission is not graded."""
+
+
+class ControlLost(Exception):
+    """The zygote did not answer in time, or is gone."""
+
+
+class Sandbox:
+    def __init__(self, role, settings):
+        self.role, self.mode = role, settings.mode
+        self.group = None
+        self.process = None
+        self._home = tempfile.mkdtemp(prefix=f"catkit-{role}-")
+        self._output = tempfile.TemporaryFile()  # the zygote's own crash output
+        try:
+            if settings.cgroups:
+                self.group = cgroups.Group(settings.limits.memory_mb * 1024 * 1024, settings.limits.processes)
+            self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            with theirs:
+                self.process = subprocess.Popen(
+                    sandbox.command(self.mode, role, theirs.fileno(), settings.limits), pass_fds=[theirs.fileno()],
+                    stdin=subprocess.DEVNULL, stdout=self._output, stderr=self._output, cwd=self._home,
+                    env=sandbox.worker_environment(), preexec_fn=sandbox.apply_limits(settings.limits, self.group),
+                    start_new_session=True)
+            self._receive(time.monotonic() + START_SECONDS)
+        except (OSError, ControlLost, subprocess.SubprocessError) as error:
+            detail = self.last_output()
+            self.close()
+            raise GraderFault(f"the {role} sandbox could not start ({error})"
+                              + (f": {detail}" if detail else "")) from None
+
+    def last_output(self, limit=400):
+        try:
+            self._output.seek(max(0, os.fstat(self._output.fileno()).st_size - limit))
+            return " | ".join(self._output.read().decode("utf-8", "replace").strip().splitlines()[-3:])
+        except (OSError, ValueError):
+            return ""
+
+    def _receive(self, deadline):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([self.control], [], [], remaining)[0]:
+            raise ControlLost("no answer in time")
+        data = self.control.recv(1 << 20)
+        if not data:
+            raise ControlLost("it exited")
+        return json.loads(data)
+
+    def request(self, message, fds=(), seconds=CONTROL_SECONDS):
+        """One control request; raises ControlLost if the zygote does not answer."""
+        try:
+            socket.send_fds(self.control, [json.dumps(message).encode()], list(fds))
+        except OSError as error:
+            raise ControlLost(str(error)) from None
+        return self._receive(time.monotonic() + seconds)
+
+    def spawn(self, fds, **fields):
+        """A fresh child serving one session on the passed sockets; its pid in the sandbox."""
+        reply = self.request({"op": "spawn", **fields}, fds)
+        if not reply.get("ok"):
+            raise GraderFault(f"the {self.role} sandbox could not start a process: {reply.get('error')}")
+        return reply["pid"]
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def processes(self):
+        """How many processes the sandbox holds, where its control group can tell (else None)."""
+        return len(self.group.pids()) if self.group else None
+
+    def close(self):
+        if self.process is not None and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.group is not None:
+            self.group.remove()  # kills whatever left the process group too
+        if self.process is not None:
+            self.process.wait()
+        if getattr(self, "control", None) is not None:
+            self.control.close()
+        self._output.close()
+        shutil.rmtree(self._home, ignore_errors=True)
+
+
+_references = {}
+
+
+def reference_sandbox(settings, preamble, sources):
+    """The reference sandbox for these reference sources, started once per grader process and
+    started again if it died; the functions are defined in its zygote, before any fork."""
+    key = hashlib.sha256(json.dumps([settings.mode, repr(settings.limits), settings.cgroups, preamble,
+                                     sorted(sources.items())]).encode()).hexdigest()
+    current = _references.get(key)
+    if current is not None and current.alive():
+        return current
+    for old in _references.values():
+        old.close()
+    _references.clear()
+    fresh = Sandbox("reference", settings)
+    try:
+        reply = fresh.request({"op": "load", "preamble": preamble, "references": sorted(sources.items())})
+    except ControlLost as error:
+        fresh.close()
+        raise GraderFault(f"the reference sandbox could not load the reference: {error}") from None
+    if not reply.get("ok"):
+        fresh.close()
+        raise GraderFault(f"the reference sandbox could not load the reference: {reply}")
+    _references[key] = fresh
+    return fresh
+
+
+def close_all():
+    for old in _references.values():
+        old.close()
+    _references.clear()

@@ -1,0 +1,70 @@
+"""Progress of a class being graded: a bar on a terminal, a log line every few submissions elsewhere.
+
+On a terminal the bar (tqdm) shows done / total, the rate and the time left, and nbgrader's own
+log lines are written above it instead of through it. When stderr is not a terminal (CI logs,
+the formgrader's log), a plain line every ``every`` submissions says the same.
+"""
+
+import logging
+import sys
+import time
+
+from tqdm import tqdm
+
+
+class _AboveTheBar:
+    """A stream for logging handlers that writes above the progress bar."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        tqdm.write(text, file=self.stream, end="")
+
+    def flush(self):
+        self.stream.flush()
+
+
+class Progress:
+    def __init__(self, total, log, every=5, stream=None):
+        self.total, self.log, self.every = total, log, every
+        self.stream = stream or sys.stderr
+        self.done, self.start = 0, time.monotonic()
+        self.bar = None
+        self._handlers = []
+        if total > 0 and self.stream.isatty():
+            self.bar = tqdm(total=total, unit="submission", desc="Grading", file=self.stream, dynamic_ncols=True)
+            for handler in self._stream_handlers(log):
+                self._handlers.append((handler, handler.stream))
+                handler.setStream(_AboveTheBar(handler.stream))
+
+    @staticmethod
+    def _stream_handlers(log):
+        logger = log if isinstance(log, logging.Logger) else getattr(log, "logger", None)
+        handlers = []
+        while logger is not None:
+            handlers += [h for h in logger.handlers if isinstance(h, logging.StreamHandler)
+                         and getattr(h, "stream", None) in (sys.stderr, sys.stdout)]
+            logger = logger.parent if logger.propagate else None
+        return handlers
+
+    def advance(self):
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            if self.done >= self.total:
+                self.close()
+        elif self.done % self.every == 0 or self.done == self.total:
+            elapsed = time.monotonic() - self.start
+            rate = self.done / elapsed if elapsed > 0 else 0.0
+            left = (self.total - self.done) / rate if rate > 0 else 0.0
+            self.log.info("Graded %d/%d submissions (%.1f per minute, about %.0f s left)",
+                          self.done, self.total, 60 * rate, left)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        for handler, stream in self._handlers:
+            handler.setStream(stream)
+        self._handlers = []
