@@ -8,9 +8,9 @@ BIN := $(VENV)/bin
 # nbgrader runs helper programs (alembic) found on PATH: use the venv's.
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: setup sandbox demo test release bench clean
+.PHONY: setup sandbox browser demo test release bench clean
 
-setup: $(VENV)/.installed sandbox
+setup: $(VENV)/.installed sandbox browser
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,18 @@ sandbox:
 	else \
 		echo "WARNING: bubblewrap is missing and cannot be installed here (needs root and apt-get):"; \
 		echo "WARNING: grading will run student code WITHOUT the sandbox (see README, 'Sandbox')."; \
+	fi
+
+# The feedback test opens the feedback page in headless Chromium; installed here when we are root.
+browser:
+	@if command -v chromium >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing chromium for the feedback test"; \
+		apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		{ apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; }; \
+	else \
+		echo "WARNING: chromium is missing and cannot be installed here (needs root and apt-get):"; \
+		echo "WARNING: the feedback HTML test will be skipped."; \
 	fi
 
 demo: setup

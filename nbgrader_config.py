@@ -53,6 +53,11 @@ c.GenerateFeedback.preprocessors = [
     "catkit.nbgrader_plugins.feedback.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# Feedback pages open in a browser: no script or event handler from a submission may run there.
+# nbgrader's feedback template renders markdown cells without nbconvert's sanitize_html, so this
+# exporter cleans the rendered markdown and the outputs (bleach, with an allow-list that keeps the
+# table above, headings, maths, code and images: see catkit/nbgrader_plugins/safe_html.py).
+c.GenerateFeedback.exporter_class = "catkit.nbgrader_plugins.safe_html.SanitizingHTMLExporter"
 
 # nbgrader export: one row per student, one column per function (sigmoid ... model), total.
 c.ExportApp.plugin_class = "catkit.nbgrader_plugins.export.PerFunctionCsvExport"

@@ -1,0 +1,138 @@
+"""Feedback HTML: nothing a submission wrote runs in a browser, and the feedback still renders.
+
+A submission carries script injections in its own markdown cells, in an instructor's markdown
+cell it edited, in outputs and metadata of a code cell, and in the message of an exception its
+function raises (which the per-function table quotes). After real ``nbgrader autograde`` and
+``nbgrader generate_feedback``, headless Chromium opens the feedback page: no injected script
+may have run, no event handler, script, frame, form or style may be left in the notebook part of
+the page, and the kit's per-function table must still be there.
+"""
+
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import pytest
+from conftest import ASSIGNMENT, NOTEBOOK, course, make_course, solved, submit
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
+
+from catkit.grading.notebook import FUNCTIONS
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs headless Chromium (Debian's chromium) "
+                                "to open the feedback page: `make browser` installs it when run as root")
+
+
+def mark(n):
+    """JavaScript that leaves <i id="pwned-N"> in the page; the id is built at run time, so it is
+    in the DOM only if the script ran (the escaped source shows 'pw'+'ned-N')."""
+    return f"document.body.appendChild(document.createElement('i')).id='pw'+'ned-{n}'"
+
+
+# Each runs by itself when a browser loads it unsanitised (see test_payloads_run_unsanitised).
+RUNNING = [
+    f"<script>{mark(1)}</script>",
+    f'<img src=x onerror="{mark(2)}">',
+    f'<svg onload="{mark(3)}"></svg>',
+    f'<iframe onload="{mark(4)}"></iframe>',
+    f'<details open ontoggle="{mark(5)}"><summary>more</summary></details>',
+]
+# These wait for the reader, or restyle the page: checked in the page's markup.
+WAITING = [
+    f'<p style="color:red" onmouseover="{mark(6)}">hover</p><style>#notebook {{ display: none }}</style>',
+    f'<a href="javascript:{mark(7)}">a link</a>',
+    f"[a markdown link](javascript:{mark(8)})",
+    f'<form action="javascript:{mark(9)}"><input name="password"><button>log in</button></form>',
+    f'<object data="javascript:{mark(10)}"></object><embed src="javascript:{mark(11)}">',
+]
+FORBIDDEN_TAGS = {"script", "iframe", "svg", "style", "form", "input", "button", "object", "embed",
+                  "details", "link", "meta", "base"}
+
+
+def chromium(url, tmp_path, *extra):
+    """The page's DOM after its scripts ran (headless, offline: no request leaves the machine)."""
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={tmp_path / 'chromium'}",
+         "--virtual-time-budget=3000", *extra, "--dump-dom", url],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+class Markup(HTMLParser):
+    """Tags and attributes, as the browser left them."""
+
+    def __init__(self, page):
+        super().__init__()
+        self.tags, self.attributes = [], []
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attributes += [(tag, name, value or "") for name, value in attrs]
+
+
+def submission(root):
+    raises = f"def sigmoid(z):\n    raise ValueError('''<img src=x onerror=\"{mark(12)}\">''')"
+    nb = solved(root, {"sigmoid_solution": [(None, raises)]})
+    maths = "The sigmoid is $\\sigma(z) = \\frac{1}{1+e^{-z}}$."
+    notes = new_markdown_cell("\n\n".join([f'## My notes <img src=x onerror="{mark(13)}">', maths, *RUNNING]))
+    # A cell claiming to be an nbgrader answer cell: its grade_id would be written into the page.
+    claimed = new_markdown_cell("\n\n".join(WAITING), metadata={"nbgrader": {
+        "grade_id": f'x"><img src=x onerror="{mark(14)}">', "solution": True, "grade": False,
+        "locked": False, "schema_version": 3}})
+    # Outputs and tags the student saved in a code cell.
+    code = new_code_cell("1", metadata={"tags": [f'x" onmouseover="{mark(15)}']}, outputs=[
+        new_output("display_data", data={"text/html": f"<script>{mark(16)}</script>",
+                                         "application/javascript": mark(17)}),
+        new_output("display_data", data={"image/png": "iVBORw0KGgo="},
+                   metadata={"image/png": {"width": f"1 onerror={mark(18)}"}})])
+    interpretation = next(c for c in nb.cells if c.source.startswith("**Interpretation**"))
+    interpretation.source += "\n\n" + "\n\n".join(RUNNING + WAITING)  # unlocked: students may edit it
+    nb.cells[1:1] = [notes, claimed, code]
+    return nb
+
+
+@pytest.fixture(scope="module")
+def feedback(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("feedback")
+    root = make_course(tmp_path / "course")
+    submit(root, "intruder", submission(root))
+    course.nbgrader(root, "autograde", ASSIGNMENT)
+    course.nbgrader(root, "generate_feedback", ASSIGNMENT)
+    page = root / "feedback" / "intruder" / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
+    screenshot = tmp_path / "feedback.png"  # to look at: the per-function table on top
+    dom = chromium(page.as_uri(), tmp_path, "--window-size=1200,2000", f"--screenshot={screenshot}")
+    return dom, screenshot
+
+
+def test_payloads_run_unsanitised(tmp_path):
+    """The check below can fail: the same payloads, as a plain page, do run in this browser."""
+    page = tmp_path / "raw.html"
+    page.write_text("<!DOCTYPE html><html><body>" + "\n".join(RUNNING) + "</body></html>")
+    dom = chromium(page.as_uri(), tmp_path)
+    assert all(f'id="pwned-{n}"' in dom for n in range(1, len(RUNNING) + 1)), dom
+
+
+def test_no_injected_script_runs_in_the_feedback(feedback):
+    dom, _ = feedback
+    assert "pwned-" not in dom, "a script from the submission ran in the feedback page"
+    notebook = Markup(dom[dom.index('id="notebook-container"'):])  # the template's own head aside
+    assert FORBIDDEN_TAGS.isdisjoint(notebook.tags), FORBIDDEN_TAGS & set(notebook.tags)
+    handlers = [a for a in notebook.attributes if a[1].startswith("on")]
+    assert handlers == [], handlers
+    scripted = [a for a in notebook.attributes if "javascript:" in a[2].replace(" ", "").lower()]
+    assert scripted == [], scripted
+
+
+def test_feedback_still_renders(feedback):
+    dom, screenshot = feedback
+    assert "<th>function</th><th>points</th><th>what went wrong</th>" in dom
+    for function in FUNCTIONS:
+        assert f"<tr><td><code>{function}</code></td>" in dom, function
+    assert "ValueError: &lt;img src=x onerror=" in dom  # the student's message, as text
+    assert "My notes" in dom and "\\frac{1}{1+e^{-z}}" in dom  # the student's own cell, maths intact
+    assert "<h2" in dom and "<table" in dom and 'class="highlight' in dom
+    assert screenshot.stat().st_size > 20_000
