@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ASSIGNMENT, REPO, make_course
+from conftest import ASSIGNMENT, NOTEBOOK, REPO, make_course
 
 CATKIT = str(Path(sys.executable).parent / "catkit")
 
@@ -19,11 +19,14 @@ def catkit(*args, cwd, env_data=None):
 
 
 def assert_clean_failure(result, *phrases):
+    """Exit status 2 and one message at the end of stderr (nbgrader's own log, if it ran, before it)."""
     assert result.returncode == 2, result
-    assert "Traceback" not in result.stderr, result.stderr
-    assert result.stderr.startswith("catkit: error: ")
+    log, found, message = result.stderr.partition("catkit: error: ")
+    assert found and (log == "" or log.endswith("\n")), result.stderr
+    assert "catkit: error: " not in message
+    assert "Traceback" not in message, result.stderr
     for phrase in phrases:
-        assert phrase in result.stderr, result.stderr
+        assert phrase in message, result.stderr
 
 
 def test_data_check_accepts_the_shipped_data():
@@ -79,18 +82,45 @@ def test_a_submission_holding_a_symbolic_link_is_refused(tmp_path):
     assert not (root / "submitted" / "mallory").exists()
 
 
-def test_a_broken_submission_is_reported_and_the_others_are_graded(tmp_path):
+def _table_rows(stdout):
+    return {line.split()[0]: line for line in stdout.splitlines()[2:] if line and not line.startswith(" ")}
+
+
+def test_malformed_submissions_are_listed_as_not_graded_and_the_others_are_graded(tmp_path):
     root = make_course(tmp_path / "course")
     incoming = tmp_path / "incoming"
     shutil.copytree(REPO / "examples" / "submissions" / "example-correct", incoming / "alice")
-    broken = incoming / "bob" / ASSIGNMENT / "Logistic_Regression_with_a_Neural_Network_mindset.ipynb"
+    broken = incoming / "bob" / ASSIGNMENT / NOTEBOOK
     broken.parent.mkdir(parents=True)
     broken.write_text('{"cells": [ this is not json')
+    shutil.copytree(incoming / "alice", incoming / "carol")
+    (incoming / "carol" / ASSIGNMENT / NOTEBOOK).rename(incoming / "carol" / ASSIGNMENT / "Copy of notebook.ipynb")
+    (incoming / "dave" / ASSIGNMENT).mkdir(parents=True)
     result = catkit("grade", ASSIGNMENT, "--submissions", str(incoming), cwd=root)
-    assert_clean_failure(result, "1 of 2 submissions could not be graded", "bob")
-    assert "alice" in result.stdout and "20/20" in result.stdout
-    assert "bob" in result.stdout and "could not be graded" in result.stdout
+    assert_clean_failure(result, "3 of 4 submissions were not graded", "bob: not graded: ", "(invalid JSON)",
+                         "carol: not graded: no notebook named", "holds Copy of notebook.ipynb",
+                         "dave: not graded: no submission", "untouched in", f"nbgrader autograde {ASSIGNMENT}",
+                         f"catkit grade {ASSIGNMENT} --submissions {incoming}")
+    rows = _table_rows(result.stdout)
+    assert "20/20" in rows["alice"]
+    assert "not graded: " in rows["bob"] and "invalid JSON" in rows["bob"] and "/" not in rows["bob"]
+    assert "not graded: no notebook named" in rows["carol"]
+    assert rows["dave"].split(None, 1)[1] == "not graded: no submission"
     assert (root / "submitted" / "bob" / ASSIGNMENT / broken.name).read_text() == broken.read_text()
+
+
+def test_grade_runs_one_autograde_for_the_class_on_the_terminal_and_force_is_optional(tmp_path, monkeypatch):
+    from catkit import cli, course
+    calls = []
+    monkeypatch.setattr(course.subprocess, "run", lambda command, **options: calls.append((command, options))
+                        or subprocess.CompletedProcess(command, 0))
+    course.autograde(tmp_path, ASSIGNMENT)
+    course.autograde(tmp_path, ASSIGNMENT, force=True)
+    (default, options), (forced, _) = calls
+    assert default[1:4] == ["autograde", ASSIGNMENT, "--log-level=WARN"] and "--force" not in default
+    assert not {"stderr", "capture_output"} & set(options)  # the progress bar needs the terminal
+    assert forced[-1] == "--force"
+    assert cli.parser().parse_args(["grade", ASSIGNMENT, "--submissions", "x", "--force"]).force
 
 
 def test_from_photos_with_a_missing_folder_is_a_clear_error(tmp_path):

@@ -1,7 +1,7 @@
 """The ``catkit`` command: the course's main job, grading, and data tools.
 
     catkit demo                      generate, grade the bundled example submissions, print the table
-    catkit grade ASSIGNMENT --submissions DIR
+    catkit grade ASSIGNMENT --submissions DIR [--force]
     catkit examples                  rewrite the bundled example submissions after editing the notebook
     catkit data check [DIR]          check a data folder (default: the one the notebook would load)
     catkit data synth [--out DIR] [--seed N]
@@ -47,18 +47,35 @@ def data_from_photos(cat, non_cat, out, test_fraction, seed, overwrite):
         print(f"wrote {path}")
 
 
-def grade(root, assignment, submissions):
+def grade(root, assignment, submissions, force=False):
     from catkit import course
-    maxima, results = course.grade(root, assignment, submissions)
+    maxima, results, run = course.grade(root, assignment, submissions, force)
     print(course.table(maxima, results))
     print(f"\nAutograded notebooks: {Path(root) / 'autograded'}/<student>/{assignment}/")
     print(f"Feedback:             {Path(root) / 'feedback'}/<student>/{assignment}/*.html")
     print(f"Grades (CSV):         {Path(root) / 'exports' / 'grades.csv'}")
-    failed = [result for result in results if result.error]
-    if failed:
-        details = "\n\n".join(f"{result.student}: {result.error}" for result in failed)
-        raise CatkitError(f"{len(failed)} of {len(results)} submissions could not be graded; they are "
-                          f"untouched in {Path(root) / 'submitted'} and score 0 until fixed:\n{details}")
+    not_graded = [result for result in results if not result.graded]
+    if not_graded:
+        raise CatkitError(_not_graded_message(root, assignment, submissions, results, not_graded, run))
+    if run.returncode:  # every submission of this folder is graded: the failure is another one's
+        print(f"catkit: warning: nbgrader autograde failed for other submissions in "
+              f"{Path(root) / 'submitted'}; see {run.log}", file=sys.stderr)
+
+
+def _not_graded_message(root, assignment, submissions, results, not_graded, run):
+    """Who was not graded and why, where their work is, how to grade it again."""
+    from catkit.nbgrader_plugins.status import INCOMPLETE
+    reasons = "\n".join(f"  {result.student}: {result.status}" for result in not_graded)
+    message = (f"{len(not_graded)} of {len(results)} submissions were not graded:\n{reasons}\n"
+               f"Their work is untouched in {Path(root) / 'submitted'}/<student>/{assignment}/. To grade them, "
+               f"fix the cause there if it is the submission's (a renamed notebook, say), then run "
+               f"'nbgrader autograde {assignment}' in {root}, or 'catkit grade {assignment} --submissions "
+               f"{submissions}' again: submissions already graded are skipped.")
+    if run.returncode:
+        message += f"\nnbgrader autograde exited with status {run.returncode}; its log is {run.log}"
+        if any(INCOMPLETE in result.status for result in not_graded):  # no reason known: the log may tell
+            message += f", ending with:\n{run.log_tail}"
+    return message
 
 
 def examples(root):
@@ -83,6 +100,8 @@ def parser():
     graded = commands.add_parser("grade", help="generate, autograde, feedback and export for a folder of submissions")
     graded.add_argument("assignment")
     graded.add_argument("--submissions", required=True, help="folder of <student>/<assignment>/*.ipynb")
+    graded.add_argument("--force", action="store_true",
+                        help="regrade every submission (by default those already graded are skipped)")
     data = commands.add_parser("data", help="data set tools").add_subparsers(dest="action", required=True)
     check = data.add_parser("check", help="check a data folder")
     check.add_argument("directory", nargs="?", default=None)
@@ -105,7 +124,7 @@ def run(args):
     elif args.command == "examples":
         examples(Path.cwd())
     elif args.command == "grade":
-        grade(Path.cwd(), args.assignment, args.submissions)
+        grade(Path.cwd(), args.assignment, args.submissions, args.force)
     elif args.action == "check":
         data_check(args.directory)
     elif args.action == "synth":

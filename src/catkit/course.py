@@ -5,12 +5,12 @@ exactly what an instructor types; it adds checks with clear messages before each
 table of points per function at the end.
 """
 
+import csv
 import filecmp
 import os
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,14 +20,20 @@ from nbgrader.api import Gradebook
 from catkit.errors import CatkitError
 from catkit.grading.notebook import FUNCTIONS
 from catkit.nbgrader_plugins.export import function_maxima, function_scores
+from catkit.nbgrader_plugins.status import NOT_GRADED, STATE, is_graded, read_stamp
+
+
+def _nbgrader_command(*args):
+    """The nbgrader command line and environment: nbgrader runs 'alembic' from the same venv."""
+    bin_dir = os.path.dirname(sys.executable)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    return [os.path.join(bin_dir, "nbgrader"), *args], env
 
 
 def nbgrader(root, *args):
     """Run one nbgrader command in the course root; raise CatkitError with its log on failure."""
-    bin_dir = os.path.dirname(sys.executable)  # nbgrader runs 'alembic' from the same venv
-    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
-    result = subprocess.run([os.path.join(bin_dir, "nbgrader"), *args], cwd=root, env=env,
-                            capture_output=True, text=True)
+    command, env = _nbgrader_command(*args)
+    result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         log = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
         raise CatkitError(f"'nbgrader {' '.join(args)}' failed in {root}:\n{log}")
@@ -46,15 +52,15 @@ def notebooks(root, assignment):
 
 
 def find_submissions(folder, assignment):
-    """Student ids with a notebook in ``folder/<student>/<assignment>/``."""
+    """Student ids with a folder ``folder/<student>/<assignment>/`` (an empty one is reported as
+    not graded, not skipped), or CatkitError if no student has a notebook there."""
     folder = Path(folder)
     if not folder.is_dir():
         raise CatkitError(f"submissions folder {folder} does not exist")
-    students = sorted(p.parent.parent.name for p in folder.glob(f"*/{assignment}/*.ipynb"))
-    if not students:
+    if not list(folder.glob(f"*/{assignment}/*.ipynb")):
         raise CatkitError(f"no submissions for '{assignment}' in {folder}: expected notebooks at "
                           f"{folder}/<student id>/{assignment}/<notebook>.ipynb")
-    return sorted(set(students))
+    return sorted(path.parent.name for path in folder.glob(f"*/{assignment}/") if path.is_dir())
 
 
 def _only_regular_files(folder):
@@ -102,36 +108,70 @@ def submit(root, student, assignment, name, nb):
 class StudentResult:
     student: str
     scores: dict
-    seconds: float
-    error: str = ""  # why nbgrader could not grade this submission
+    seconds: float  # grading time of the submission inside the one autograde run
+    status: str     # "graded" or "not graded: <why>", as in the export
+
+    @property
+    def graded(self):
+        return is_graded(self.status)
 
 
-def _autograde(root, assignment, student):
-    """Autograde one submission; a failure is reported, not raised, so the others are graded."""
-    start = time.perf_counter()
-    try:
-        nbgrader(root, "autograde", assignment, "--student", student, "--force")
-        error = ""
-    except CatkitError as failure:
-        error = str(failure)
-    return time.perf_counter() - start, error
+@dataclass
+class AutogradeRun:
+    returncode: int
+    log: Path          # nbgrader's warnings and errors of the run
+    log_tail: str = ""
 
 
-def grade(root, assignment, submissions):
-    """Generate the student version, autograde each submission, write feedback and the export."""
+def autograde(root, assignment, force=False):
+    """One ``nbgrader autograde`` for the whole class. Its progress bar and warnings go straight to
+    the user's terminal (stderr is not captured: the bar shows only on a terminal); its log file
+    keeps them for the error message. A non-zero exit (some submissions failed) is returned, not
+    raised, so that what was graded is still exported. Without ``force`` nbgrader skips what is
+    completely graded and the kit's ResumableExporter regrades what was interrupted."""
+    log = Path(root) / STATE / "autograde.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.unlink(missing_ok=True)  # nbgrader appends to its log file
+    args = ["autograde", assignment, "--log-level=WARN", f"--NbGrader.logfile={log}"]
+    command, env = _nbgrader_command(*args, *(["--force"] if force else []))
+    returncode = subprocess.run(command, cwd=root, env=env).returncode
+    tail = log.read_text(errors="replace").strip().splitlines()[-12:] if log.exists() else []
+    return AutogradeRun(returncode, log, "\n".join(tail) if returncode else "")
+
+
+def _statuses(export, assignment):
+    """student -> status, from the export (one source of truth for "graded")."""
+    with open(export, newline="", encoding="utf-8") as handle:
+        return {row["student_id"]: row["status"] for row in csv.DictReader(handle)
+                if row["assignment"] == assignment}
+
+
+def _grading_seconds(root, assignment, student):
+    """Grading time of a submission, from the stamps of its autograded notebooks."""
+    stamps = [read_stamp(path) for path in (Path(root) / "autograded" / student / assignment).glob("*.ipynb")]
+    return sum(found["grading_seconds"] for found in stamps if found)
+
+
+def grade(root, assignment, submissions, force=False):
+    """Generate the student version, autograde the class in one run, export, write feedback.
+    Returns the points per function, a result per student and the autograde run."""
     root = Path(root).resolve()
     notebooks(root, assignment)
     students = find_submissions(submissions, assignment)
     nbgrader(root, "generate_assignment", assignment, "--force")
     collect(root, assignment, submissions, students)
-    graded = {student: _autograde(root, assignment, student) for student in students}
-    nbgrader(root, "generate_feedback", assignment, "--force")
-    (root / "exports").mkdir(exist_ok=True)
-    nbgrader(root, "export", "--to", str(root / "exports" / "grades.csv"))
+    run = autograde(root, assignment, force)
+    export = root / "exports" / "grades.csv"
+    export.parent.mkdir(exist_ok=True)
+    nbgrader(root, "export", "--to", str(export))
+    statuses = _statuses(export, assignment)
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         maxima = function_maxima(gb, assignment)
-        results = [StudentResult(s, function_scores(gb, assignment, s), *graded[s]) for s in students]
-    return maxima, results
+        results = [StudentResult(s, function_scores(gb, assignment, s), _grading_seconds(root, assignment, s),
+                                 statuses.get(s, NOT_GRADED + "missing from the export")) for s in students]
+    if any(result.graded for result in results):  # nbgrader fails when it finds nothing graded
+        nbgrader(root, "generate_feedback", assignment, "--force")
+    return maxima, results, run
 
 
 def table(maxima, results):
@@ -142,8 +182,8 @@ def table(maxima, results):
     header = f"{'student':<{width}}  " + "  ".join(f"{n:>{max(len(n), 5)}}" for n in names) + "  seconds"
     lines = [header, "-" * len(header)]
     for result in results:
-        if result.error:
-            lines.append(f"{result.student:<{width}}  could not be graded (see below)")
+        if not result.graded:
+            lines.append(f"{result.student:<{width}}  {result.status.splitlines()[0]}")
             continue
         cells = "  ".join(f"{result.scores[n]:g}/{maxima[n]:g}".rjust(max(len(n), 5)) for n in names)
         lines.append(f"{result.student:<{width}}  {cells}  {result.seconds:7.1f}")
