@@ -2,27 +2,37 @@
 block the grader, flood it, or break the notebook it writes."""
 
 import contextlib
+import dataclasses
 import io
 import time
 
 import numpy as np
 import pytest
 
-from catkit.grading import harness, remote, sandbox
+from catkit.grading import cgroups, harness, remote, sandbox, sandboxes
 from catkit.grading.notebook import PREAMBLE
 
 MODE = sandbox.resolve_mode("auto")
-SETTINGS = harness.Settings(mode=MODE, timeout=3, cell_time_limit=6)
+SETTINGS = harness.Settings(mode=MODE, cgroups=cgroups.available() is None, timeout=3, cell_time_limit=6)
 SANDBOXED = pytest.mark.skipif(MODE != "bwrap", reason="needs bubblewrap and root")
+REFERENCES = {"double": "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n"}
 
 
 @contextlib.contextmanager
-def worker(source):
-    handle = remote.start(SETTINGS, PREAMBLE, {}, source, "<your f cell>", "f")
+def worker(source, relies_on=(), settings=SETTINGS):
+    """The student's ``f`` defined alone in a fresh sandboxed session, as the grader calls it."""
+    students = remote.StudentSandbox(settings)
+    references = sandboxes.reference_sandbox(settings, PREAMBLE, REFERENCES)
+    session = None
     try:
-        yield remote.RemoteFunction(handle, "f")
+        session = remote.load(students, references, settings, PREAMBLE, source, "f", relies_on,
+                              time.monotonic() + settings.cell_time_limit,
+                              f"used up the {settings.cell_time_limit:g} s allowed for one test cell")
+        yield remote.RemoteFunction(session, "f")
     finally:
-        handle.close()
+        if session is not None:
+            session.close()
+        students.close()
 
 
 STOP_READING = """
@@ -48,8 +58,8 @@ FLOOD = """
 import sys
 sys.modules["catkit.grading.worker"].MAX_TEXT = 10**9
 def f(x):
-    print("y" * 3_000_000)
-    raise ValueError("z" * 3_000_000)
+    print("y" * 1_500_000)
+    raise ValueError("z" * 1_500_000)
 """
 
 
@@ -104,3 +114,128 @@ def test_the_worker_starts_in_an_empty_private_folder(tmp_path):
     probe = f"import os\ndef f(x):\n    return os.getcwd(), os.listdir('.'), os.path.exists({str(secret)!r})\n"
     with worker(probe) as f:
         assert f(0) == (sandbox.WORKDIR, [], False)
+
+
+# Hunts for the reference's source anywhere in its own process: the marker only the instructor's
+# solution cells hold, the text around it, and the code of the reference function it relies on.
+LEAK_HUNT = r'''
+import dis, gc, inspect, io, re, sys
+MARK = "### BEGIN " + "SOLUTION"
+def _found(text):  # the marker as it opens a solution: followed by a line break (or its escape)
+    return [text[i:i + 80] for i in [m.start() for m in re.finditer(re.escape(MARK) + r"(\n|\\n)", text)]]
+def hunt():
+    hits = []
+    frame = sys._getframe()
+    while frame is not None:  # the stack, up to the worker's request handling
+        for scope in (frame.f_locals, frame.f_globals):
+            hits += _found(repr(scope)[:2_000_000])
+        frame = frame.f_back
+    for obj in gc.get_objects():  # every object the collector knows, and the strings they hold
+        if isinstance(obj, (dict, list, tuple)) and obj is not hits:
+            for s in (obj.values() if isinstance(obj, dict) else obj):
+                hits += _found(s) if isinstance(s, str) else []
+    hits += _found(repr(globals()))
+    if hasattr(double, "__code__"):  # a real function here would be the reference's own code
+        out = io.StringIO()
+        dis.dis(double, file=out)
+        hits += ["double() is the reference's code: " + out.getvalue()[:200]]
+    else:  # the stand-in's own code: the kit's, not the reference's
+        hits += [c for c in double.__call__.__code__.co_consts if isinstance(c, str) and "2 * x" in c]
+    try:  # the process's own memory, mapping by mapping
+        with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+            for line in maps:
+                span, perms = line.split()[:2]
+                if "r" not in perms or "[vvar" in line or "[vsyscall" in line:
+                    continue
+                start, end = (int(x, 16) for x in span.split("-"))
+                try:
+                    mem.seek(start)
+                    data = mem.read(end - start)
+                except (OSError, OverflowError, ValueError):
+                    continue
+                hits += [data[i:i + 60].decode("latin-1") for i in
+                         [m.start() for m in re.finditer(rb"return 2 \* x", data)]]
+    except OSError as error:
+        hits.append(f"cannot read own memory: {error}")
+    return hits
+
+def f(x):
+    return hunt(), double(x)
+'''
+
+
+SLOW = dataclasses.replace(SETTINGS, timeout=30, cell_time_limit=30)  # reading all of its memory takes seconds
+
+
+def test_reference_code_never_enters_the_students_process():
+    """Stack, objects, globals, disassembly, code objects and the process's own memory: the student's
+    function finds no line of the reference it relies on, which still computes the right answer."""
+    with worker(LEAK_HUNT, relies_on=("double",), settings=SLOW) as f:
+        hits, doubled = f(21)
+    assert doubled == 42, "the reference double() did not answer through its stand-in"
+    assert [hit for hit in hits if not hit.startswith("cannot read own memory")] == [], hits
+    # Control: the same hunt, with the reference defined in the student's process (as the grader
+    # once did), finds it in every place it looks.
+    with worker(REFERENCES["double"] + LEAK_HUNT, settings=SLOW) as f:
+        hits, _ = f(21)
+    assert len([hit for hit in hits if "SOLUTION" in hit]) >= 3 and any("2 * x" in hit for hit in hits), hits
+
+
+def test_a_function_cannot_call_the_reference_of_a_function_it_does_not_rely_on():
+    with worker("def f(x):\n    return double(x)\n") as f:
+        with pytest.raises(remote.StudentCodeError, match="NameError"):
+            f(1)
+
+
+DEEP_REPLY = """
+import sys
+wire = sys.modules["catkit.grading.wire"]
+def deep_send(stream, message):
+    payload = ("[" * 200_000 + "]" * 200_000).encode()
+    stream.write(len(payload).to_bytes(8, "big") + payload)
+    stream.flush()
+def f(x):
+    wire.send = deep_send
+    return x
+"""
+
+HUGE_REPLY = """
+import sys
+wire = sys.modules["catkit.grading.wire"]
+def huge_send(stream, message):
+    payload = ('{"ok": true, "value": [' + ",".join(["1"] * 1_500_000) + "]}").encode()
+    stream.write(len(payload).to_bytes(8, "big") + payload)
+    stream.flush()
+def f(x):
+    wire.send = huge_send
+    return x
+"""
+
+
+@pytest.mark.parametrize("attack, message", [(DEEP_REPLY, "nested more than 32 levels"),
+                                             (HUGE_REPLY, "more than 100000 values")])
+def test_forged_replies_are_refused_quickly_with_a_clear_message(attack, message):
+    start = time.monotonic()
+    with worker(attack) as f:
+        with pytest.raises(remote.WorkerFault, match=message):
+            f(1)
+    assert time.monotonic() - start < 5
+
+
+@SANDBOXED
+def test_scratch_folders_are_writable_and_capped():
+    probe = '''import os, tempfile
+def f(x):
+    with tempfile.NamedTemporaryFile(dir="/tmp") as handle:
+        handle.write(b"ok")
+    open("here.txt", "w").write("ok")
+    try:  # files of 10 MiB (one file may hold 16 MiB: RLIMIT_FSIZE), until the folder is full
+        for i in range(20):
+            with open(f"/tmp/big{i}", "wb") as handle:
+                handle.write(b"x" * 10 * 1024 * 1024)
+        return "no cap"
+    except OSError as error:
+        return error.strerror
+'''
+    with worker(probe) as f:
+        assert f(0) == "No space left on device"

@@ -123,9 +123,13 @@ class Session:
         """Send one request and wait for its reply, within the time limits."""
         end = min(time.monotonic() + self.settings.timeout, self.deadline)
         self._write(wire.frame(message), end)
-        length = wire.read_header(self._read(8, end))
-        reply = wire.parse(self._read(length, end))
-        if time.monotonic() > end:
+        try:
+            length = wire.read_header(self._read(8, end))
+            reply = wire.parse(self._read(length, end))
+        except wire.WireError as error:  # a forged reply: the session cannot go on
+            self.kill()
+            raise WorkerFault(f"the process running your code sent a malformed reply ({error})") from None
+        if time.monotonic() > end:  # decoding counts against the deadline too
             self._timed_out(end)
         return reply
 
