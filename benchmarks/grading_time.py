@@ -1,17 +1,23 @@
-"""Benchmark: seconds to grade one submission, with and without the kit's protections.
+"""Benchmark: how fast a class is graded, by the kit and by stock nbgrader, in one run.
 
-Not a test: it measures and prints a table (the README quotes it). On a copy of the course it
-grades the same correct submission with
+Not a test: it measures and prints a table (the README quotes it). On fresh copies of the course,
+the same class (``--students`` submissions: the reference answer and each typical one-bug
+mistake of ``catkit.examples.MISTAKES`` in turn) is graded by one plain
+``nbgrader autograde logistic_regression`` per configuration:
 
-1. the kit as configured: isolated per-function grading in the bubblewrap sandbox;
-2. the kit without the sandbox (IsolatedExecute.sandbox = 'none': rlimits only);
-3. stock nbgrader: its Execute in one kernel, demonstrations tagged autograde-skip skipped;
+1. the kit as configured: per-function grading, bubblewrap sandboxes in control groups, reference
+   dependencies in a sandbox of their own, verdicts outside, grading processes working ahead;
+2. the kit without the sandbox (``IsolatedExecute.sandbox = 'none'``: rlimits only), for the
+   sandbox's overhead;
+3. stock nbgrader: its ``Execute`` in one kernel per submission (demonstrations tagged
+   autograde-skip skipped, as the course configures it);
+4. nbgrader with no execution step at all: its own per-submission work, the ceiling of any
+   grader that runs inside one ``nbgrader autograde``.
 
-each as ``nbgrader autograde --student S`` (one submission per command, nbgrader's own
-start-up included), and compares with executing the whole notebook top to bottom (nbclient,
-default data), what grading would cost without skipping anything.
+Each row is the wall-clock time of the whole command (nbgrader's start-up included), as
+submissions per minute; ratios are against stock nbgrader of the same run.
 
-    python benchmarks/grading_time.py [--repeat 5]
+    python benchmarks/grading_time.py [--students 40] [--repeat 1]
 """
 
 import argparse
@@ -23,81 +29,71 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbclient
 import nbformat
 
 from catkit import course, submissions
-from catkit.grading import sandbox
+from catkit.examples import MISTAKES
+from catkit.grading import cgroups, sandbox
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "logistic_regression"
-STOCK_AUTOGRADE = """
-c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute", "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata"]
-"""
+AFTER_EXECUTE = ["nbgrader.preprocessors.IgnorePattern", "nbconvert.preprocessors.ClearMetadataPreprocessor",
+                 "nbgrader.preprocessors.LimitOutput", "nbgrader.preprocessors.SaveAutoGrades",
+                 "nbgrader.preprocessors.AssignLatePenalties", "nbgrader.preprocessors.CheckCellMetadata"]
+CONFIGURATIONS = {
+    "kit": "",
+    "kit, no sandbox": '\nc.IsolatedExecute.sandbox = "none"\n',
+    "stock nbgrader (Execute)": f"\nc.Autograde.autograde_preprocessors = {['nbgrader.preprocessors.Execute', *AFTER_EXECUTE]!r}\n",
+    "nbgrader, no execution": f"\nc.Autograde.autograde_preprocessors = {AFTER_EXECUTE!r}\n",
+}
 
 
-def notebook_name(root):
-    return course.notebooks(root, ASSIGNMENT)[0].name
-
-
-def submit(root, student):
-    name = notebook_name(root)
+def make_class(root, students):
+    """``students`` submissions: the reference answer and the typical mistakes, in turn."""
+    name = course.notebooks(root, ASSIGNMENT)[0].name
     release = nbformat.read(root / "release" / ASSIGNMENT / name, as_version=4)
     source = nbformat.read(root / "source" / ASSIGNMENT / name, as_version=4)
-    course.submit(root, student, ASSIGNMENT, name, submissions.fill(release, source))
+    kinds = [("correct", {})] + [(mistake, edits) for mistake, (_, edits, _) in MISTAKES.items()]
+    for i in range(students):
+        kind, edits = kinds[0] if i % 2 == 0 else kinds[1 + (i // 2) % (len(kinds) - 1)]
+        course.submit(root, f"s{i:03d}-{kind}", ASSIGNMENT, name, submissions.fill(release, source, edits))
 
 
-def autograde_seconds(extra_config, repeat):
-    root = course.copy_course(REPO, tempfile.mkdtemp(prefix="catkit-bench-"), ASSIGNMENT, extra_config)
+def class_seconds(extra_config, students):
+    root = course.copy_course(REPO, Path(tempfile.mkdtemp(prefix="catkit-bench-")), ASSIGNMENT, extra_config)
     try:
-        times = []
-        for i in range(repeat):
-            student = f"bench{i}"
-            submit(root, student)
-            start = time.perf_counter()
-            course.nbgrader(root, "autograde", ASSIGNMENT, "--student", student, "--force")
-            times.append(time.perf_counter() - start)
-        return times
-    finally:
-        shutil.rmtree(root)
-
-
-def whole_notebook_seconds(repeat):
-    path = REPO / "source" / ASSIGNMENT / notebook_name(REPO)
-    times = []
-    for _ in range(repeat):
-        nb = nbformat.read(path, as_version=4)
+        make_class(root, students)
         start = time.perf_counter()
-        nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}}).execute()
-        times.append(time.perf_counter() - start)
-    return times
+        course.nbgrader(root, "autograde", ASSIGNMENT)
+        seconds = time.perf_counter() - start
+        graded = len(list((root / "autograded").glob(f"*/{ASSIGNMENT}/*.ipynb")))
+        if graded != students:
+            raise RuntimeError(f"only {graded} of {students} submissions were graded in {root}")
+        return seconds
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per configuration (the median is shown)")
     args = parser.parse_args()
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]
-    sandboxed = sandbox.bubblewrap() is not None
-    rows = [
-        ("kit, sandboxed (bwrap)" if sandboxed else "kit, sandbox unavailable here",
-         autograde_seconds('\nc.IsolatedExecute.sandbox = "auto"\n', args.repeat)),
-        ("kit, no sandbox", autograde_seconds('\nc.IsolatedExecute.sandbox = "none"\n', args.repeat)),
-        ("stock nbgrader Execute (one kernel)", autograde_seconds(STOCK_AUTOGRADE, args.repeat)),
-        ("whole notebook, top to bottom (nbclient)", whole_notebook_seconds(max(1, args.repeat // 2))),
-    ]
-    print(f"{'what':<44} {'median s':>9} {'min s':>7} {'max s':>7}  runs")
-    for label, times in rows:
-        print(f"{label:<44} {statistics.median(times):9.2f} {min(times):7.2f} {max(times):7.2f}  {len(times)}")
-    ratio = statistics.median(rows[0][1]) / statistics.median(rows[1][1])
-    print(f"\nsandbox overhead: {ratio:.2f}x the kit without sandbox; "
-          f"{statistics.median(rows[0][1]) / statistics.median(rows[2][1]):.2f}x stock nbgrader")
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    isolation = "bwrap" if sandbox.bubblewrap() else "NO SANDBOX: bubblewrap unavailable here"
+    caps = "control groups" if cgroups.available() is None else "rlimits only (no control groups here)"
+    print(f"class of {args.students} submissions, one `nbgrader autograde {ASSIGNMENT}` each; "
+          f"kit: {isolation}, {caps}; {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
+    times = {}
+    for label, config in CONFIGURATIONS.items():
+        times[label] = statistics.median(class_seconds(config, args.students) for _ in range(args.repeat))
+        print(f"  measured {label}: {times[label]:.1f} s", flush=True)
+    stock = times["stock nbgrader (Execute)"]
+    print(f"\n{'configuration':<28} {'seconds':>8} {'per submission':>15} {'per minute':>11} {'vs stock':>9}")
+    for label, seconds in times.items():
+        print(f"{label:<28} {seconds:8.1f} {seconds / args.students:14.2f}s {60 * args.students / seconds:11.1f} "
+              f"{stock / seconds:8.2f}x")
+    print(f"\nsandbox overhead: {times['kit'] / times['kit, no sandbox']:.2f}x the kit without sandbox")
 
 
 if __name__ == "__main__":

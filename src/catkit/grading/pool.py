@@ -8,13 +8,12 @@ time, with its own sandboxes; a job's result is used only if the job is exactly 
 asks for (same key: same student code, tests, reference and secret).
 """
 
-import atexit
 import ctypes
 import multiprocessing
 import signal
 from concurrent.futures import ProcessPoolExecutor
 
-from catkit.grading import harness, sandboxes
+from catkit.grading import harness
 
 PR_SET_PDEATHSIG = 1
 
@@ -23,7 +22,6 @@ def _init_process():
     # Killed with nbgrader (kill -9 included), and its sandboxes with it; Ctrl-C is nbgrader's.
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    atexit.register(sandboxes.close_all)
 
 
 def _grade(job, settings):

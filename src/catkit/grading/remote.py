@@ -23,8 +23,8 @@ import time
 
 import numpy as np
 
-from catkit.grading import wire
-from catkit.grading.sandboxes import ControlLost, GraderFault, Sandbox
+from catkit.grading import sandboxes, wire
+from catkit.grading.sandboxes import ControlLost, GraderFault
 
 REAP_SECONDS = 1.0  # a child gets this long to exit once its session is closed
 
@@ -65,7 +65,7 @@ class StudentSandbox:
     def get(self):
         if self.sandbox is None or not self.sandbox.alive():
             self.discard()
-            self.sandbox = Sandbox("student", self.settings)
+            self.sandbox = sandboxes.student_sandbox(self.settings)
             self.baseline = self.sandbox.processes()
         return self.sandbox
 

@@ -6,6 +6,7 @@ and asks it for children. Failing to start one, or to fork, is the grader's prob
 student's: it raises :class:`GraderFault`, and the submission is reported as not graded.
 """
 
+import atexit
 import hashlib
 import json
 import os
@@ -33,8 +34,11 @@ class ControlLost(Exception):
 
 
 class Sandbox:
+    """A zygote in a sandbox. Starting returns at once; :meth:`ready` waits until its Python is up."""
+
     def __init__(self, role, settings):
         self.role, self.mode = role, settings.mode
+        self._ready = False
         self.group = None
         self.process = None
         self._home = tempfile.mkdtemp(prefix=f"catkit-{role}-")
@@ -49,12 +53,25 @@ class Sandbox:
                     stdin=subprocess.DEVNULL, stdout=self._output, stderr=self._output, cwd=self._home,
                     env=sandbox.worker_environment(), preexec_fn=sandbox.apply_limits(settings.limits, self.group),
                     start_new_session=True)
-            self._receive(time.monotonic() + START_SECONDS)
-        except (OSError, ControlLost, subprocess.SubprocessError) as error:
-            detail = self.last_output()
-            self.close()
-            raise GraderFault(f"the {role} sandbox could not start ({error})"
-                              + (f": {detail}" if detail else "")) from None
+        except (OSError, subprocess.SubprocessError) as error:
+            self._failed(error)
+        self.started = time.monotonic()
+
+    def _failed(self, error):
+        detail = self.last_output()
+        self.close()
+        raise GraderFault(f"the {self.role} sandbox could not start ({error})"
+                          + (f": {detail}" if detail else "")) from None
+
+    def ready(self):
+        """Wait for the zygote's first message; raise GraderFault if it does not come."""
+        if not self._ready:
+            try:
+                self._receive(self.started + START_SECONDS)
+            except (OSError, ControlLost) as error:
+                self._failed(error)
+            self._ready = True
+        return self
 
     def last_output(self, limit=400):
         try:
@@ -74,6 +91,7 @@ class Sandbox:
 
     def request(self, message, fds=(), seconds=CONTROL_SECONDS):
         """One control request; raises ControlLost if the zygote does not answer."""
+        self.ready()
         try:
             socket.send_fds(self.control, [json.dumps(message).encode()], list(fds))
         except OSError as error:
@@ -111,6 +129,21 @@ class Sandbox:
 
 
 _references = {}
+_spares = {}  # settings -> a student sandbox started ahead, that no student has used yet
+
+
+def student_sandbox(settings):
+    """A fresh student sandbox, ready; the next one starts now, so its Python and numpy load
+    while this one is in use."""
+    spare = _spares.pop(settings, None)
+    fresh = spare if spare is not None and spare.alive() else Sandbox("student", settings)
+    if spare is not None and fresh is not spare:
+        spare.close()
+    try:
+        _spares[settings] = Sandbox("student", settings)
+    except GraderFault:
+        pass  # the next call tries again, and reports it then
+    return fresh.ready()
 
 
 def reference_sandbox(settings, preamble, sources):
@@ -124,7 +157,7 @@ def reference_sandbox(settings, preamble, sources):
     for old in _references.values():
         old.close()
     _references.clear()
-    fresh = Sandbox("reference", settings)
+    fresh = Sandbox("reference", settings).ready()
     try:
         reply = fresh.request({"op": "load", "preamble": preamble, "references": sorted(sources.items())})
     except ControlLost as error:
@@ -137,7 +170,9 @@ def reference_sandbox(settings, preamble, sources):
     return fresh
 
 
+@atexit.register
 def close_all():
-    for old in _references.values():
+    for old in [*_references.values(), *_spares.values()]:
         old.close()
     _references.clear()
+    _spares.clear()

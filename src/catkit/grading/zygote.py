@@ -23,10 +23,10 @@ import ctypes
 import gc
 import json
 import os
+import select
 import signal
 import socket
 import sys
-import time
 
 PR_SET_DUMPABLE = 4
 MAX_CONTROL = 1 << 20
@@ -49,15 +49,10 @@ def _status(code):
 
 def _wait(pid, grace):
     """Wait up to ``grace`` seconds for ``pid``, then kill it; its exit status."""
-    end = time.monotonic() + grace
-    while True:
-        done, code = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return _status(code)
-        if time.monotonic() >= end:
+    with os.fdopen(os.pidfd_open(pid), "rb", buffering=0) as handle:  # readable once it exits
+        if not select.select([handle], [], [], grace)[0]:
             os.kill(pid, signal.SIGKILL)
-            return _status(os.waitpid(pid, 0)[1])
-        time.sleep(0.002)
+    return _status(os.waitpid(pid, 0)[1])
 
 
 def _leftovers(isolated):

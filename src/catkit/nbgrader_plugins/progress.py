@@ -27,7 +27,11 @@ class _AboveTheBar:
 
 class Progress:
     def __init__(self, total, log, every=5, stream=None):
-        self.total, self.log, self.every = total, log, every
+        self.total, self.every = total, every
+        # Its own logger at INFO: the lines show even when nbgrader runs with --log-level=WARN.
+        self.log = log.getChild("progress") if isinstance(log, logging.Logger) else log
+        if isinstance(self.log, logging.Logger):
+            self.log.setLevel(logging.INFO)
         self.stream = stream or sys.stderr
         self.done, self.start = 0, time.monotonic()
         self.bar = None
