@@ -28,6 +28,7 @@ import signal
 import socket
 import sys
 
+PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 MAX_CONTROL = 1 << 20
 SCRATCH = ("/tmp",)  # with the sandbox's own folders, must stay empty between children
@@ -97,6 +98,7 @@ class Zygote:
         code = 0
         try:
             self.control.close()
+            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # without a PID namespace, nothing else ends it
             session, output = socket.socket(fileno=fds[0]), fds[1]
             # C-level output of the child (a crash report) goes to the file the grader gave.
             null = os.open(os.devnull, os.O_RDONLY)

@@ -6,6 +6,7 @@ the formgrader's log), a plain line every ``every`` submissions says the same.
 """
 
 import logging
+import os
 import sys
 import time
 
@@ -36,11 +37,19 @@ class Progress:
         self.done, self.start = 0, time.monotonic()
         self.bar = None
         self._handlers = []
-        if total > 0 and self.stream.isatty():
-            self.bar = tqdm(total=total, unit="submission", desc="Grading", file=self.stream, dynamic_ncols=True)
+        if total > 0 and self._terminal_width() > 0:
+            self.bar = tqdm(total=total, unit="submission", desc="Grading", file=self.stream, dynamic_ncols=True,
+                            smoothing=0)  # the rate and time left from the whole run so far
             for handler in self._stream_handlers(log):
                 self._handlers.append((handler, handler.stream))
                 handler.setStream(_AboveTheBar(handler.stream))
+
+    def _terminal_width(self):
+        """Columns of the terminal on the stream; 0 when it is not one (or has no size)."""
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns if self.stream.isatty() else 0
+        except (OSError, ValueError, AttributeError):
+            return 0
 
     @staticmethod
     def _stream_handlers(log):
