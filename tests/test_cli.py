@@ -30,7 +30,7 @@ def assert_clean_failure(result, *phrases):
 
 
 def test_data_check_accepts_the_shipped_data():
-    result = catkit("data", "check", "data", cwd=REPO)
+    result = catkit("data", "check", "source/logistic_regression/data", cwd=REPO)
     assert result.returncode == 0, result.stderr
     assert "209 training pictures (72 cats), 50 test pictures (33 cats)" in result.stdout
 
@@ -43,7 +43,7 @@ def test_missing_data_is_a_clear_error(tmp_path):
 def test_corrupt_h5_is_a_clear_error(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    shutil.copy(REPO / "data" / "test_catvnoncat.h5", data)
+    shutil.copy(REPO / "source" / ASSIGNMENT / "data" / "test_catvnoncat.h5", data)
     (data / "train_catvnoncat.h5").write_bytes(b"\x89HDF\r\n not really" * 100)
     assert_clean_failure(catkit("data", "check", str(data), cwd=tmp_path), "train_catvnoncat.h5")
 

@@ -57,7 +57,7 @@ def test_lr_utils_is_standalone():
 
 
 def test_loads_shipped_default_set():
-    train_x, train_y, test_x, test_y, classes = lr_utils.load_dataset(REPO / "data")
+    train_x, train_y, test_x, test_y, classes = lr_utils.load_dataset(REPO / "source" / "logistic_regression" / "data")
     assert (train_x.shape, train_x.dtype) == ((209, 64, 64, 3), np.uint8)
     assert (test_x.shape, test_x.dtype) == ((50, 64, 64, 3), np.uint8)
     assert (train_y.shape, test_y.shape) == ((1, 209), (1, 50))
@@ -214,7 +214,7 @@ def regenerated(tmp_path_factory):
 
 
 def test_regenerating_gives_the_committed_default_set(regenerated):
-    committed = lr_utils.load_dataset(REPO / "data")
+    committed = lr_utils.load_dataset(REPO / "source" / "logistic_regression" / "data")
     for new, old in zip(regenerated, committed):
         np.testing.assert_array_equal(new, old)
 

@@ -15,7 +15,7 @@ VENV_BIN = os.path.dirname(sys.executable)
 
 def validate(folder):
     env = {**os.environ, "PATH": VENV_BIN + os.pathsep + os.environ["PATH"],
-           "CATVNONCAT_DATA": str(REPO / "data")}
+           "CATVNONCAT_DATA": str(REPO / "source" / ASSIGNMENT / "data")}
     return subprocess.run([os.path.join(VENV_BIN, "nbgrader"), "validate", NOTEBOOK], cwd=folder, env=env,
                           capture_output=True, text=True, timeout=600)
 

@@ -4,19 +4,23 @@
     catkit grade ASSIGNMENT --submissions DIR [--force]
     catkit examples                  rewrite the bundled example submissions after editing the notebook
     catkit data check [DIR]          check a data folder (default: the one the notebook would load)
-    catkit data synth [--out DIR] [--seed N]
+    catkit data synth [--out DIR] [--seed N]   (default DIR: source/logistic_regression/data, the bundled set)
     catkit data from-photos --cat DIR --non-cat DIR [--out DIR] [--test-fraction F] [--seed N]
 
 Problems end with one clear message on stderr and exit status 2, never a traceback.
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from catkit.errors import CatkitError
 
 ASSIGNMENT = "logistic_regression"
+# The bundled data set lives in the assignment's folder, so nbgrader releases it with the notebook
+# (release/<assignment>/data/) and the loader, walking up from the notebook, finds it there.
+BUNDLED_DATA = Path("source") / ASSIGNMENT / "data"
 
 
 def _dataset_error():
@@ -27,6 +31,8 @@ def _dataset_error():
 def data_check(directory):
     from catkit.datasets.h5io import load_lr_utils
     lr_utils = load_lr_utils()
+    if directory is None and not os.environ.get(lr_utils.ENV_VAR) and BUNDLED_DATA.is_dir():
+        directory = str(BUNDLED_DATA)  # in the course root: the folder the instructor's notebook loads
     train_x, train_y, test_x, test_y, classes = lr_utils.load_dataset(directory)
     where = directory or "the folder the notebook finds"
     print(f"Data set OK ({where}): {train_x.shape[0]} training pictures ({int(train_y.sum())} cats), "
@@ -106,12 +112,12 @@ def parser():
     check = data.add_parser("check", help="check a data folder")
     check.add_argument("directory", nargs="?", default=None)
     synth = data.add_parser("synth", help="(re)build the default synthetic data set")
-    synth.add_argument("--out", default="data")
+    synth.add_argument("--out", default=str(BUNDLED_DATA))
     synth.add_argument("--seed", type=int, default=0)
     photos = data.add_parser("from-photos", help="build a data set from folders of photos")
     photos.add_argument("--cat", required=True, help="folder of cat photos")
     photos.add_argument("--non-cat", required=True, help="folder of non-cat photos")
-    photos.add_argument("--out", default="data")
+    photos.add_argument("--out", default=str(BUNDLED_DATA))
     photos.add_argument("--test-fraction", type=float, default=0.2)
     photos.add_argument("--seed", type=int, default=0)
     photos.add_argument("--overwrite", action="store_true", help="replace existing data files")
