@@ -39,3 +39,7 @@ def test_validating_the_untouched_release_names_what_to_do(tmp_path):
     # The six visible-check cells fail, each pointing at the stub it calls.
     assert "VALIDATION FAILED ON 6 CELL(S)" in result.stdout
     assert "NotImplementedError" in result.stdout and "sigmoid(" in result.stdout
+    # Whole lines, not cut at nbgrader's default 90 characters (the folder's Validator.width).
+    longest = max((line for cell in read(SOURCE_NB).cells if cell.metadata.get("nbgrader", {}).get("grade")
+                   and "### BEGIN HIDDEN TESTS" not in cell.source for line in cell.source.splitlines()), key=len)
+    assert len(longest) > 120 and longest in result.stdout, longest

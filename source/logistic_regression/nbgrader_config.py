@@ -8,3 +8,7 @@ c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 
 c.Execute.skip_cells_with_tag = "autograde-skip"
 c.Execute.timeout = 300
+
+# nbgrader validate cuts every line it shows at Validator.width (90 by default), so a check's
+# message ("Wrong shape for dw: ...") would end in "..."; the checks' longest line is ~150 characters.
+c.Validator.width = 250
