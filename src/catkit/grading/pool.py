@@ -12,8 +12,10 @@ import ctypes
 import multiprocessing
 import signal
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from catkit.grading import harness
+from catkit.grading.sandboxes import GraderFault
 
 PR_SET_PDEATHSIG = 1
 
@@ -30,10 +32,13 @@ def _grade(job, settings):
 
 class GradingPool:
     def __init__(self, settings, processes):
-        self.settings = settings
-        self.executor = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_init_process)
+        self.settings, self.processes = settings, processes
+        self.executor = self._executor()
         self.pending = {}  # (student, notebook) -> (job key, future)
+
+    def _executor(self):
+        return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_process)
 
     def submit(self, name, job):
         """Start grading ``job`` (named ``name``) unless it is already under way."""
@@ -47,7 +52,18 @@ class GradingPool:
             if future is not None:
                 future.cancel()
             future = self.executor.submit(_grade, job, self.settings)
-        return future.result()
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            # A grading process died (killed from outside, say): new processes, one more try;
+            # the jobs graded ahead are lost and graded again when their turn comes.
+            self.pending.clear()
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = self._executor()
+            try:
+                return self.executor.submit(_grade, job, self.settings).result()
+            except BrokenProcessPool as error:
+                raise GraderFault(f"the grading processes keep dying ({error})") from None
 
     def close(self):
         for _, future in self.pending.values():

@@ -133,7 +133,7 @@ class _Run:
         self.pool.close()
 
 
-_runs = {}
+_current = None  # the run of the nbgrader command in progress in this process
 
 
 class IsolatedExecute(NbGraderPreprocessor):
@@ -178,11 +178,16 @@ class IsolatedExecute(NbGraderPreprocessor):
                                 limits=limits)
 
     def _run(self, info):
-        coursedir = CourseDirectory(config=self.config)
-        run = _runs.get(info["assignment"])
-        if run is None:
-            run = _runs[info["assignment"]] = _Run(self, coursedir, info["assignment"], info["db_url"])
-        return run
+        """This run's state. nbgrader makes one exporter per run (the formgrader may start many
+        runs in one process): a new exporter, or another assignment, starts a new run."""
+        global _current
+        owner = (self.parent, info["assignment"])
+        if _current is None or _current.owner[0] is not owner[0] or _current.owner[1] != owner[1]:
+            if _current is not None:
+                _current.close()
+            _current = _Run(self, CourseDirectory(config=self.config), info["assignment"], info["db_url"])
+            _current.owner = owner
+        return _current
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
