@@ -108,11 +108,12 @@ class _Run:
         for student, notebook in self.plan[position + 1:position + 1 + self.ahead]:
             path = Path(self.coursedir.format_path(self.coursedir.submitted_directory, student, self.assignment),
                         f"{notebook}.ipynb")
-            try:
-                nb = nbformat.read(path, as_version=4)
+            try:  # unvalidated (10x faster; this runs in nbgrader's busy process): a wrong guess
+                nb = nbformat.v4.reads(path.read_text(encoding="utf-8"))  # only means grading later
+                job = self.job(nb, student, notebook)
             except Exception:  # noqa: BLE001 - unreadable: nbgrader will report it when it gets there
                 continue
-            self.pool.submit((student, notebook), self.job(nb, student, notebook))
+            self.pool.submit((student, notebook), job)
 
     def grade(self, nb, student, notebook):
         key = (student, notebook)
