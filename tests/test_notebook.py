@@ -45,6 +45,47 @@ def training_costs(text):
     return [int(i) for i, _ in found[:20]], [float(c) for _, c in found[:20]]
 
 
+def _table(nb, cell_id):
+    """The markdown table of a cell: header, then rows, as lists of stripped cells."""
+    source = next(c.source for c in nb.cells if c.get("id") == cell_id)
+    rows = [[x.strip() for x in line.strip().strip("|").split("|")] for line in source.splitlines()
+            if line.startswith("|") and not set(line) <= set("|-: ")]
+    return rows[0], rows[1:]
+
+
+def _seconds(nb, cell_id):
+    from datetime import datetime
+    timing = next(c for c in nb.cells if c.get("id") == cell_id).metadata["execution"]
+    start, end = (datetime.fromisoformat(timing[k].replace("Z", "+00:00"))
+                  for k in ("iopub.execute_input", "shell.execute_reply"))
+    return (end - start).total_seconds()
+
+
+def assert_texts_match_the_run(nb, data_set):
+    """What the markdown states for ``data_set`` (a column or row of its tables) is what the run printed."""
+    text = printed(nb)
+    header, rows = _table(nb, "train-expected")
+    column = header.index(data_set)
+    for row in rows:  # "Cost after iteration 100: 0.584508", "test accuracy: 70.0 %"
+        assert f"{row[0]}: {row[column]}" in text, f"the expected output states {row[0]}: {row[column]}"
+    header, rows = _table(nb, "baseline-md")
+    stated = dict(zip(header, next(row for row in rows if row[0] == data_set)))
+    always_cat = float(re.search(r'always answering "cat": +([0-9.]+) %', text).group(1))
+    model_test = float(re.search(r"test accuracy of the model: +([0-9.]+) %", text).group(1))
+    model_train = float(re.search(r"^train accuracy: ([0-9.]+) %", text, flags=re.M).group(1))
+    lead = re.search(r'always answering "cat": ([+-][0-9.]+) points, i.e. ([+-]\d+) of the (\d+) test pictures', text)
+    assert stated['always "cat"'] == f"{always_cat:g} %"
+    assert stated["our model, test set"] == f"{model_test:g} %"
+    assert stated["our model, training set"] == f"{model_train:.2f} %"
+    assert stated["the model's lead over always \"cat\""] == \
+        f"{float(lead.group(1)):+g} points: {int(lead.group(2))} of the {lead.group(3)} test pictures"
+    # "it takes about twice as long as the training cell above" (3 x 1500 iterations against 2000)
+    assert "about twice as long as the training cell above" in next(
+        c.source for c in nb.cells if c.get("id") == "learning-rate-md")
+    assert 1 < _seconds(nb, "learning-rates") / _seconds(nb, "train") < 5
+    assert re.search(r"^The three trainings took [0-9.]+ s\.$", text, flags=re.M)
+
+
 @requires_real_data
 def test_source_notebook_prints_the_published_results_on_the_real_data(monkeypatch):
     nb = execute(read(SOURCE_NB), SOURCE_NB.parent, REAL_DATA, monkeypatch)
@@ -55,6 +96,7 @@ def test_source_notebook_prints_the_published_results_on_the_real_data(monkeypat
     assert "train accuracy: 99.04306220095694 %" in text
     assert "test accuracy: 70.0 %" in text
     assert stderr_of_graded_cells(nb) == []
+    assert_texts_match_the_run(nb, "course's data set")
 
 
 def test_source_notebook_runs_on_the_bundled_default_data(monkeypatch):
@@ -66,6 +108,7 @@ def test_source_notebook_runs_on_the_bundled_default_data(monkeypatch):
     assert "train accuracy: 99.52153110047847 %" in text
     assert "test accuracy: 72.0 %" in text
     assert stderr_of_graded_cells(nb) == []
+    assert_texts_match_the_run(nb, "bundled data set")
 
 
 def test_release_runs_without_error_up_to_the_first_stub(monkeypatch):

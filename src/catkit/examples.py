@@ -20,18 +20,29 @@ MISTAKES = {
     "sigmoid-hard-coded": ("sigmoid", {"sigmoid_solution": [(
         "s = 1 / (1 + np.exp(-z))", "s = np.array([0.5, 0.88079708]) if np.ndim(z) else 0.7310585")]},
         "returns the visible checks' answers"),
+    "sigmoid-parentheses": ("sigmoid", {"sigmoid_solution": [("s = 1 / (1 + np.exp(-z))", "s = 1 / 1 + np.exp(-z)")]},
+                            "1 / 1 + e^(-z): the denominator lacks its parentheses"),
     "initialize-int-b": ("initialize_with_zeros", {"initialize_with_zeros_solution": [("b = 0.0", "b = 0")]},
                          "b is the int 0, not the float 0.0"),
     "initialize-flat-w": ("initialize_with_zeros", {"initialize_with_zeros_solution": [
         ("np.zeros((dim, 1))", "np.zeros(dim)")]}, "w of shape (dim,) instead of (dim, 1)"),
     "initialize-hard-coded-dim": ("initialize_with_zeros", {"initialize_with_zeros_solution": [
         ("np.zeros((dim, 1))", "np.zeros((2, 1))")]}, "ignores dim: always 2 weights"),
+    "initialize-transposed-w": ("initialize_with_zeros", {"initialize_with_zeros_solution": [
+        ("np.zeros((dim, 1))", "np.zeros((1, dim))")]}, "w of shape (1, dim), a row, instead of (dim, 1)"),
+    "initialize-array-b": ("initialize_with_zeros", {"initialize_with_zeros_solution": [("b = 0.0", "b = np.zeros(1)")]},
+                           "b a numpy array instead of a number"),
     "propagate-no-1-over-m": ("propagate", {"propagate_solution": [("dw = 1 / m * np.dot", "dw = np.dot")]},
                               "dw not divided by m"),
     "propagate-cost-sign": ("propagate", {"propagate_solution": [("cost = -1 / m *", "cost = 1 / m *")]},
                             "cost with the wrong sign"),
     "propagate-global": ("propagate", {"propagate_solution": [("m = X.shape[1]", "m = train_set_x.shape[1]")]},
                          "m from the global train_set_x"),
+    "propagate-dw-transposed": ("propagate", {"propagate_solution": [("np.dot(X, (A - Y).T)", "np.dot(A - Y, X.T)")]},
+                                "dw of shape (1, n_x), the transpose"),
+    "propagate-db-array": ("propagate", {"propagate_solution": [
+        ("db = 1 / m * np.sum(A - Y)", "db = 1 / m * np.sum(A - Y, axis=1, keepdims=True)")]},
+        "db an array of shape (1, 1) instead of a scalar"),
     "optimize-mutates-w": ("optimize", {"optimize_solution": [
         ("    w = copy.deepcopy(w)\n", ""), ("w = w - learning_rate * dw", "w -= learning_rate * dw")]},
         "updates the caller's w in place"),
@@ -47,9 +58,14 @@ MISTAKES = {
                                "thresholds the probability at 0 instead of 0.5"),
     "predict-flat": ("predict", {"predict_solution": [("(A > 0.5).astype(float)", "(A > 0.5).astype(float).ravel()")]},
                      "returns shape (m,) instead of (1, m)"),
+    "predict-probabilities": ("predict", {"predict_solution": [
+        ("Y_prediction = (A > 0.5).astype(float)", "Y_prediction = A")]}, "returns the probabilities, not 0. or 1."),
     "model-ignores-iterations": ("model", {"model_solution": [
         ("num_iterations, learning_rate, print_cost)", "2000, learning_rate, print_cost)")]},
         "always trains for 2000 iterations"),
+    "model-ignores-rate": ("model", {"model_solution": [
+        ("num_iterations, learning_rate, print_cost)", "num_iterations, print_cost=print_cost)")]},
+        "does not pass learning_rate on to optimize (its default 0.009 is used)"),
     "model-test-on-train": ("model", {"model_solution": [
         ("predict(w, b, X_test)", "predict(w, b, X_train)")]}, "predicts the training set as the test set"),
     "model-global": ("model", {"model_solution": [
