@@ -34,6 +34,19 @@ def _text(text, limit=160):
     return html.escape(text if len(text) <= limit else text[:limit - 3] + "...")
 
 
+NOT_ATTEMPTED = "not attempted (the function still raises NotImplementedError)"
+
+
+def _verdict(row):
+    """What went wrong in a function: 'nothing', 'not attempted' for a stub left as released, or
+    its first two distinct problems."""
+    problems = list(dict.fromkeys(row["problems"]))  # each message once
+    if problems and all(p.startswith("NotImplementedError:") and not p[len("NotImplementedError:"):].strip()
+                        for p in problems):
+        return NOT_ATTEMPTED
+    return "; ".join(_text(p) for p in problems[:2]) or "nothing"
+
+
 class FunctionScores(NbGraderPreprocessor):
     """Opens the feedback with a table: points per function, and what went wrong in each.
 
@@ -55,11 +68,10 @@ class FunctionScores(NbGraderPreprocessor):
                 elif output.output_type == "stream" and output.name == "stderr":
                     rows[function]["problems"].append("wrote to stderr (a warning?)")
         lines = ["## Points per function", "",
-                 "<table><tr><th>function</th><th>points</th><th>what went wrong</th></tr>"]
+                 '<table class="catkit-scores"><tr><th>function</th><th>points</th><th>what went wrong</th></tr>']
         for name, row in rows.items():
-            problems = "; ".join(_text(p) for p in row["problems"][:2]) or "nothing"
             lines.append(f"<tr><td><code>{name}</code></td><td>{row['score']:g} / {row['points']:g}</td>"
-                         f"<td>{problems}</td></tr>")
+                         f"<td>{_verdict(row)}</td></tr>")
         lines.append("</table>")
         nb.cells.insert(0, new_markdown_cell("\n".join(lines)))
         return nb, resources
