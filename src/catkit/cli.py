@@ -2,6 +2,7 @@
 
     catkit demo                      generate, grade the bundled example submissions, print the table
     catkit grade ASSIGNMENT --submissions DIR [--force]
+    catkit report ASSIGNMENT         the class report (reports/ASSIGNMENT.html), after grading
     catkit examples                  rewrite the bundled example submissions after editing the notebook
     catkit data check [DIR]          check a data folder (default: the one the notebook would load)
     catkit data synth [--out DIR] [--seed N]   (default DIR: source/logistic_regression/data, the bundled set)
@@ -60,12 +61,19 @@ def grade(root, assignment, submissions, force=False):
     print(f"\nAutograded notebooks: {Path(root) / 'autograded'}/<student>/{assignment}/")
     print(f"Feedback:             {Path(root) / 'feedback'}/<student>/{assignment}/*.html")
     print(f"Grades (CSV):         {Path(root) / 'exports' / 'grades.csv'}")
+    if any(result.graded for result in results):
+        print(f"Class report:         {class_report(root, assignment)}")
     not_graded = [result for result in results if not result.graded]
     if not_graded:
         raise CatkitError(_not_graded_message(root, assignment, submissions, results, not_graded, run))
     if run.returncode:  # every submission of this folder is graded: the failure is another one's
         print(f"catkit: warning: nbgrader autograde failed for other submissions in "
               f"{Path(root) / 'submitted'}; see {run.log}", file=sys.stderr)
+
+
+def class_report(root, assignment):
+    from catkit import report
+    return report.write(root, assignment)
 
 
 def _not_graded_message(root, assignment, submissions, results, not_graded, run):
@@ -108,6 +116,8 @@ def parser():
     graded.add_argument("--submissions", required=True, help="folder of <student>/<assignment>/*.ipynb")
     graded.add_argument("--force", action="store_true",
                         help="regrade every submission (by default those already graded are skipped)")
+    reported = commands.add_parser("report", help="write the class report reports/<assignment>.html (after grading)")
+    reported.add_argument("assignment")
     data = commands.add_parser("data", help="data set tools").add_subparsers(dest="action", required=True)
     check = data.add_parser("check", help="check a data folder")
     check.add_argument("directory", nargs="?", default=None)
@@ -129,6 +139,8 @@ def run(args):
         demo(Path.cwd())
     elif args.command == "examples":
         examples(Path.cwd())
+    elif args.command == "report":
+        print(class_report(Path.cwd(), args.assignment))
     elif args.command == "grade":
         grade(Path.cwd(), args.assignment, args.submissions, args.force)
     elif args.action == "check":

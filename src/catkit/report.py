@@ -1,0 +1,224 @@
+"""The class report: one self-contained HTML page per assignment, for the instructor, after grading.
+
+``catkit report ASSIGNMENT`` (and the end of ``catkit grade``) writes ``reports/<assignment>.html``
+in the course root: the distribution of points per function (matplotlib, embedded as data:
+images), the most common failure messages per function with their counts and example students,
+the submissions that were not graded and why, and the grading time of each submission. Points come
+from the gradebook wherever the course's configuration puts it (``CourseDirectory.db_url``);
+messages and grading times from the autograded notebooks. The page loads nothing: no script, no
+remote style, font or image.
+"""
+
+import base64
+import html
+import io
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config.loader import PyFileConfigLoader
+
+from catkit.errors import CatkitError
+from catkit.grading.notebook import FUNCTIONS, function_of
+from catkit.nbgrader_plugins.export import function_maxima, function_scores
+from catkit.nbgrader_plugins.status import is_graded, read_stamp, submission_status, submitted_students
+
+NOT_ATTEMPTED = "not attempted (NotImplementedError)"
+EXAMPLES = 3      # example students shown per message
+MESSAGES = 5      # most common messages shown per function
+
+
+def course_directory(root):
+    """The course's CourseDirectory, configured by its nbgrader_config.py as nbgrader would be."""
+    root = Path(root).resolve()
+    config_file = root / "nbgrader_config.py"
+    if not config_file.is_file():
+        raise CatkitError(f"{root} is not a course root: it holds no nbgrader_config.py")
+    config = PyFileConfigLoader(config_file.name, path=str(root)).load_config()
+    return CourseDirectory(config=config, root=str(root))
+
+
+def _message(output):
+    if output.output_type == "stream":
+        return "wrote to stderr (a warning?)"
+    if output.ename == "NotImplementedError" and not str(output.evalue).strip():
+        return NOT_ATTEMPTED
+    return " ".join(f"{output.ename}: {output.evalue}".split())[:300]
+
+
+def _failures(path):
+    """function -> messages of the failed test cells of one autograded notebook (each message once)."""
+    found = defaultdict(list)
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - an unreadable notebook is reported as not graded elsewhere
+        return found
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        function = function_of(meta.get("grade_id", "")) if meta.get("grade") and not meta.get("solution") else None
+        if function is None or cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if output.output_type == "error" or (output.output_type == "stream" and output.name == "stderr"):
+                message = _message(output)
+                if message not in found[function]:
+                    found[function].append(message)
+    return found
+
+
+def _pattern(message):
+    """Messages that differ only in numbers (hidden tests draw random shapes) count together."""
+    return re.sub(r"\d+(\.\d+)?(e-?\d+)?", "#", message)
+
+
+def collect(root, assignment):
+    """Everything the page shows, as plain data."""
+    coursedir = course_directory(root)
+    autograded = Path(coursedir.format_path(coursedir.autograded_directory, "{student}", assignment))
+    with Gradebook(coursedir.db_url) as gb:
+        try:
+            maxima = function_maxima(gb, assignment)
+        except MissingEntry:
+            raise CatkitError(f"assignment '{assignment}' is not in the gradebook {coursedir.db_url}: "
+                              f"run 'nbgrader generate_assignment {assignment}' and grade first") from None
+        in_gradebook = {s.student.id for s in gb.find_assignment(assignment).submissions}
+        students = sorted(set(submitted_students(coursedir, assignment)) | in_gradebook)
+        rows = []
+        for student in students:
+            status = submission_status(coursedir, assignment, student)
+            row = {"student": student, "status": status, "scores": None, "seconds": None, "failures": {}}
+            if is_graded(status):
+                row["scores"] = function_scores(gb, assignment, student)
+                folder = Path(str(autograded).replace("{student}", student))
+                notebooks = sorted(folder.glob("*.ipynb"))
+                row["seconds"] = sum(read_stamp(path)["grading_seconds"] for path in notebooks)
+                for path in notebooks:
+                    for function, messages in _failures(path).items():
+                        row["failures"].setdefault(function, []).extend(messages)
+            rows.append(row)
+    return {"assignment": assignment, "maxima": maxima, "rows": rows, "db_url": coursedir.db_url}
+
+
+def _common_failures(rows):
+    """function -> [(count, example message, example students)], most common first."""
+    table = {}
+    for function in FUNCTIONS:
+        groups = defaultdict(list)
+        for row in rows:
+            for message in row["failures"].get(function, []):
+                groups[_pattern(message)].append((row["student"], message))
+        ranked = sorted(groups.values(), key=lambda found: (-len({s for s, _ in found}), found[0][1]))
+        table[function] = [(len({s for s, _ in found}), found[0][1], sorted({s for s, _ in found}))
+                           for found in ranked[:MESSAGES]]
+    return table
+
+
+def _png(figure):
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _distribution_plot(maxima, graded):
+    """One bar chart per function (students per score) and one for the total."""
+    import matplotlib
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    names = [*FUNCTIONS, "total"]
+    tops = {**maxima, "total": sum(maxima.values())}
+    figure, axes = plt.subplots(1, len(names), figsize=(2.3 * len(names), 2.6), squeeze=False)
+    for axis, name in zip(axes[0], names):
+        counts = Counter(row["scores"][name] for row in graded)
+        values = sorted({0.0, float(tops[name]), *counts})
+        axis.bar([f"{v:g}" for v in values], [counts.get(v, 0) for v in values],
+                 color=["#c0392b" if v == 0 else "#27ae60" if v == tops[name] else "#f39c12" for v in values])
+        axis.set_title(f"{name} (/{tops[name]:g})", fontsize=9)
+        axis.set_xlabel("points", fontsize=8)
+        axis.tick_params(labelsize=7)
+        axis.yaxis.get_major_locator().set_params(integer=True)
+    axes[0][0].set_ylabel("students", fontsize=8)
+    figure.tight_layout()
+    try:
+        return _png(figure)
+    finally:
+        plt.close(figure)
+
+
+STYLE = """
+body { font-family: sans-serif; margin: 2em auto; max-width: 1200px; color: #222; padding: 0 1em; }
+h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.5em 0; }
+th, td { padding: 4px 14px; text-align: left; vertical-align: top; border-bottom: 1px solid #e3e3e3; }
+th { background: #f3f3f3; white-space: nowrap; }
+td.num { text-align: right; white-space: nowrap; }
+code { background: #f6f6f6; padding: 0 3px; }
+.none { color: #777; }
+img { max-width: 100%; }
+"""
+
+
+def render(data):
+    """The report page, from :func:`collect`'s data (every string escaped)."""
+    e = html.escape
+    assignment, maxima, rows = data["assignment"], data["maxima"], data["rows"]
+    graded = [row for row in rows if row["scores"] is not None]
+    not_graded = [row for row in rows if row["scores"] is None]
+    total = sum(maxima.values())
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Class report: {e(assignment)}</title>"
+             f"<style>{STYLE}</style></head><body>",
+             f"<h1>Class report: <code>{e(assignment)}</code></h1>",
+             f"<p>{len(rows)} submissions: {len(graded)} graded, {len(not_graded)} not graded. "
+             f"Gradebook: <code>{e(str(data['db_url']))}</code>.</p>"]
+    if graded:
+        mean = sum(row["scores"]["total"] for row in graded) / len(graded)
+        parts.append(f"<p>Mean total {mean:.1f} / {total:g}.</p>")
+        parts.append("<h2>Points per function</h2>")
+        parts.append(f'<img alt="distribution of points per function" src="{_distribution_plot(maxima, graded)}">')
+        header = "".join(f"<th>{e(n)}</th>" for n in [*FUNCTIONS, "total"])
+        parts.append(f"<table><tr><th>function</th>{header}</tr><tr><td>mean</td>"
+                     + "".join(f'<td class="num">{sum(r["scores"][n] for r in graded) / len(graded):.3g} / '
+                               f'{({**maxima, "total": total})[n]:g}</td>' for n in [*FUNCTIONS, "total"])
+                     + "</tr><tr><td>full marks</td>"
+                     + "".join(f'<td class="num">{sum(r["scores"][n] == ({**maxima, "total": total})[n] for r in graded)}'
+                               f" of {len(graded)}</td>" for n in [*FUNCTIONS, "total"]) + "</tr></table>")
+    parts.append("<h2>Most common failures per function</h2>")
+    failures = _common_failures(graded)
+    parts.append("<table><tr><th>function</th><th>students</th><th>message (an example)</th><th>for example</th></tr>")
+    for function in FUNCTIONS:
+        if not failures[function]:
+            parts.append(f'<tr><td><code>{e(function)}</code></td><td class="num">0</td>'
+                         f'<td class="none">no failure</td><td></td></tr>')
+        for count, message, students in failures[function]:
+            examples = ", ".join(e(s) for s in students[:EXAMPLES]) + (" …" if len(students) > EXAMPLES else "")
+            parts.append(f'<tr><td><code>{e(function)}</code></td><td class="num">{count}</td>'
+                         f"<td>{e(message)}</td><td>{examples}</td></tr>")
+    parts.append("</table>")
+    parts.append("<h2>Submissions not graded</h2>")
+    if not_graded:
+        parts.append("<table><tr><th>student</th><th>why</th></tr>" + "".join(
+            f"<tr><td>{e(row['student'])}</td><td>{e(row['status'])}</td></tr>" for row in not_graded) + "</table>")
+    else:
+        parts.append('<p class="none">none: every submission was graded.</p>')
+    parts.append("<h2>Grading time per submission</h2>")
+    if graded:
+        seconds = [row["seconds"] for row in graded]
+        parts.append(f"<p>{sum(seconds):.1f} s in all, {sum(seconds) / len(seconds):.2f} s on average, "
+                     f"{max(seconds):.2f} s at most.</p>")
+        parts.append("<table><tr><th>student</th><th>total</th><th>seconds</th></tr>" + "".join(
+            f"<tr><td>{e(row['student'])}</td><td class='num'>{row['scores']['total']:g} / {total:g}</td>"
+            f"<td class='num'>{row['seconds']:.2f}</td></tr>"
+            for row in sorted(graded, key=lambda row: -row["seconds"])) + "</table>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def write(root, assignment):
+    """Write ``reports/<assignment>.html`` in the course root; return its path."""
+    page = render(collect(root, assignment))
+    path = Path(root).resolve() / "reports" / f"{assignment}.html"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path
