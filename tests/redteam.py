@@ -172,6 +172,155 @@ def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0
             pass
 '''
 
+# Put before a correct answer: when the cell is defined, hunts for the instructor's solution
+# around it the way a hostile student would, prints what it finds (a visible check's output shows
+# it, and so does the feedback), and raises with it (so a find also costs the function).
+# The needle is built at run time, and a find must be the marker followed by a line break (or
+# its escape): the hunt's own strings never match. The text must not hold the placeholders that
+# attack_edits fills in.
+LEAK_HUNT = r'''import dis, gc, io, sys, types
+def _leak_hunt(cell):
+    mark = "### BEGIN " + "SOLUTION"
+    hits, seen = [], {}
+    def look(text, where):
+        found = []
+        if isinstance(text, (bytes, bytearray)):
+            text = bytes(text).decode("latin-1")
+        if not isinstance(text, str) or mark not in text:
+            return found
+        start = text.find(mark)
+        while start >= 0:
+            after = text[start + len(mark):start + len(mark) + 2]
+            if after[:1] == "\n" or after == "\\n":
+                around = text[max(0, start - 120):start + 240]
+                if around not in seen:
+                    seen[around] = where
+                    found.append(f"{where}: ...{around}...")
+            start = text.find(mark, start + 1)
+        return found
+    counts = dict.fromkeys(["frames", "objects", "code objects", "MiB of memory"], 0)
+    # 1. The stack, up to whoever asked for this cell to be defined: locals, globals, their reprs.
+    frame = sys._getframe().f_back
+    while frame is not None:
+        counts["frames"] += 1
+        where = f"frame {frame.f_code.co_name} ({frame.f_code.co_filename})"
+        for scope in (frame.f_locals, frame.f_globals):
+            found = []
+            for value in list(scope.values()):
+                found += look(value, where)
+            try:
+                found += look(repr(scope)[:4_000_000], where)
+            except Exception:
+                pass
+            hits += found
+        frame = frame.f_back
+    # 2. Every object the collector knows (frozen ones too), and what refers to the functions
+    # this cell relies on.
+    gc.unfreeze()
+    relied = {name: value for name, value in list(globals().items())
+              if name in ("sigmoid", "initialize_with_zeros", "propagate", "optimize", "predict", "model")
+              and name != cell}
+    pool = gc.get_objects()
+    for value in relied.values():
+        pool += gc.get_referrers(value)
+    for obj in pool:
+        if obj is hits or obj is pool or obj is seen:
+            continue
+        counts["objects"] += 1
+        found = []
+        try:
+            if isinstance(obj, dict):
+                items = [item for pair in list(obj.items()) for item in pair]
+            elif isinstance(obj, (list, tuple, set, frozenset)):
+                items = list(obj)
+            elif isinstance(obj, (types.FunctionType, types.CodeType)):
+                code = obj if isinstance(obj, types.CodeType) else obj.__code__
+                items = list(code.co_consts) + [code.co_filename]
+            else:
+                continue
+        except Exception:
+            continue
+        for item in items:
+            found += look(item, f"object {type(obj).__name__}")
+        hits += found
+    found = look(repr(globals()), "globals()")
+    hits += found
+    # 3. The code of the functions this cell relies on: disassembled, constants, source.
+    for name, value in relied.items():
+        code = getattr(value, "__code__", None)
+        if code is None:  # a stand-in: look at its class's code instead
+            code = getattr(getattr(type(value), "__call__", None), "__code__", None)
+            where = f"{name}() stand-in {type(value).__name__}"
+        else:
+            where = f"{name}() is a real function here, from {code.co_filename}"
+        if code is None:
+            continue
+        counts["code objects"] += 1
+        buffer = io.StringIO()
+        dis.dis(code, file=buffer)
+        listing = buffer.getvalue()
+        found = look(listing, where) + [item for const in code.co_consts for item in look(const, where)]
+        if where.startswith(name + "() is a real"):  # the reference's own code in this process
+            found.append(f"{where}: constants {[c for c in code.co_consts if isinstance(c, str)][:3]}, "
+                         f"code {listing[:600]}")
+            try:
+                import inspect
+                found += look(inspect.getsource(value), where + " (inspect.getsource)")
+            except (OSError, TypeError):
+                pass
+        hits += found
+    # 4. The process's own memory, mapping by mapping, as UTF-8, UTF-16 and UTF-32 text.
+    needles = []
+    for encoding in ("latin-1", "utf-16-le", "utf-32-le"):
+        encoded = mark.encode(encoding)
+        needles.append((encoded, ("\n".encode(encoding), "\\n".encode(encoding)), encoding))
+    try:
+        with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+            spans = [line.split() for line in maps]
+            for span in spans:
+                if "r" not in span[1] or any(part in ("[vvar]", "[vvar_vclock]", "[vsyscall]") for part in span):
+                    continue
+                begin, end = (int(x, 16) for x in span[0].split("-"))
+                position = begin
+                while position < end:
+                    size = min(end - position, 16 << 20)
+                    try:
+                        mem.seek(position)
+                        data = mem.read(size + 64 if position + size < end else size)
+                    except (OSError, OverflowError, ValueError):
+                        break
+                    counts["MiB of memory"] += size / 2**20
+                    for encoded, breaks, encoding in needles:
+                        at = data.find(encoded)
+                        while 0 <= at < size:
+                            following = data[at + len(encoded):at + len(encoded) + len(breaks[1])]
+                            if following.startswith(breaks[0]) or following == breaks[1]:
+                                text = data[max(0, at - 240):at + 480].decode(encoding, "replace")
+                                if text not in seen:
+                                    seen[text] = "memory"
+                                    hits.append(f"memory at {position + at:#x} ({encoding}): ...{text}...")
+                            at = data.find(encoded, at + 1)
+                    position += size
+    except OSError as error:
+        hits.append(f"cannot read my own memory: {error}")
+    counts["MiB of memory"] = round(counts["MiB of memory"])
+    report = ", ".join(f"{value} {name}" for name, value in counts.items())
+    relied_names = ", ".join(relied) or "nothing"
+    if not hits:
+        print(f"leak hunt in the {cell} cell (relies on {relied_names}): searched {report}: found nothing")
+        return
+    print(f"leak hunt in the {cell} cell (relies on {relied_names}): searched {report}: FOUND")
+    for hit in hits[:40]:
+        print(hit[:1200])
+    raise RuntimeError(f"reference solution found in the {cell} cell: " + " || ".join(hits)[:1500])
+'''
+
+
+def leak_hunt(function):
+    """The hunt, run when ``function``'s cell is defined, before its correct answer."""
+    return [(f"def {function}(", LEAK_HUNT + f"\n_leak_hunt({function!r})\n\n\ndef {function}(")]
+
+
 # (student, {grade_id: [(old, new)]}, functions that must lose points)
 ATTACKS = [
     ("rt-patch-numpy", {"sigmoid_solution": [(None, PATCH_NUMPY)]}, {"sigmoid"}),
@@ -189,6 +338,8 @@ ATTACKS = [
     ("rt-out-of-memory", {"predict_solution": [(None, MEMORY)]}, {"predict"}),
     ("rt-segfault", {"initialize_with_zeros_solution": [(None, SEGFAULT)]}, {"initialize_with_zeros"}),
     ("rt-fork-bomb", {"model_solution": [(None, FORK_BOMB)]}, {"model"}),
+    ("rt-leak-reference", {f"{function}_solution": leak_hunt(function)
+                           for function in ("sigmoid", "propagate", "optimize", "model")}, set()),
 ]
 
 

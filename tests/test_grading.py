@@ -189,6 +189,51 @@ def test_sandbox_blocks_reading_network_and_damage(graded):
     assert not (copies / "gradebook.lnk").exists() and not (copies / "source.lnk").exists()
 
 
+LEAK_HUNTER = "rt-leak-reference"
+HUNTED_CELLS = ("sigmoid", "propagate", "optimize", "model")
+
+
+def _solution_only_text(own_code):
+    """Text that only the instructor's solution holds, never a correct submission's own cells: the
+    markers (a filled-in cell holds the solution's lines and docstrings without them, so any text
+    around a marker holds the marker too), and any line of a solution region (stripped, longer
+    than 12 characters) that ``own_code`` lacks."""
+    markers = ("### BEGIN SOLUTION", "### END SOLUTION")
+    needles = set(markers)
+    for path in sorted(SOURCE_NB.parent.glob("*.ipynb")):
+        for cell in read(path).cells:
+            inside = False
+            for line in cell.source.split("\n"):
+                stripped = line.strip()
+                if stripped in markers:
+                    inside = stripped == markers[0]
+                elif inside and len(stripped) > 12 and stripped not in own_code:
+                    needles.add(stripped)
+    return needles
+
+
+def test_rt_leak_reference_finds_no_reference_solution_and_keeps_full_marks(graded):
+    """rt-leak-reference's cells, when defined, search their stack, every object, the code of the
+    functions they rely on and their process's whole memory for the reference solution, and print
+    what they find (and raise with it): nothing of the solution reaches its notebook or feedback,
+    and its correct answers keep full marks."""
+    submitted = read(graded.root / "submitted" / LEAK_HUNTER / ASSIGNMENT / NOTEBOOK)
+    needles = _solution_only_text("\n".join(c.source for c in submitted.cells if c.cell_type == "code"))
+    outputs = "\n".join(
+        "\n".join([o.get("text", ""), o.get("ename", ""), o.get("evalue", ""), *o.get("traceback", []),
+                   *[str(value) for value in o.get("data", {}).values()]])
+        for c in _autograded(graded, LEAK_HUNTER).cells for o in c.get("outputs", []))
+    page = graded.root / "feedback" / LEAK_HUNTER / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
+    feedback = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+    for function in HUNTED_CELLS:  # the hunt ran, and what it prints reaches both
+        assert f"leak hunt in the {function} cell" in outputs, f"no report of the hunt in the {function} cell"
+        assert f"leak hunt in the {function} cell" in feedback, f"the {function} cell's hunt is not in the feedback"
+    leaked = sorted(needle for needle in needles if needle in outputs or needle in feedback)
+    found = [line for line in outputs.splitlines() if line.startswith("leak hunt") and "found nothing" not in line]
+    assert leaked == [] and found == [], f"reference solution text reached {LEAK_HUNTER}: {leaked}; {found}"
+    assert graded.scores[LEAK_HUNTER]["total"] == 20
+
+
 def test_tampered_test_cells_are_graded_with_the_instructors_version(graded):
     assert graded.scores["tamper-correct"]["total"] == 20
     assert graded.scores["tamper-wrong"]["total"] == 0
