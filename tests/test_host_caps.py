@@ -276,14 +276,8 @@ def test_without_a_control_group_the_same_attacks_take_host_memory_far_past_the_
         assert outcome == [0, 0, 0, 0]
 
 
-SYSV_STAYS = ("engine bug: System V shared memory a child leaves in the sandbox's IPC namespace stays "
-              "charged to its control group; remote.Session._reap replaces the sandbox only for "
-              "leftover processes and files, so the next cell starts in a full sandbox")
 
-
-@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(strict=True, raises=remote.WorkerFault,
-                                                                              reason=SYSV_STAYS))
-                                  if name == "sysv" else name for name in sorted(ATTACKS)])
+@pytest.mark.parametrize("name", sorted(ATTACKS))
 def test_the_next_cell_after_a_memory_attack_gets_its_memory(name):
     students = remote.StudentSandbox(CAPPED)
     try:
@@ -313,9 +307,6 @@ def f(x):
 '''
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "engine bug: remote.Session._death reads the group's oom_kill counter after _reap() has replaced "
-    "the sandbox (leftovers, or a zygote killed too): the cap goes unnamed"))
 def test_going_over_the_cap_is_named_even_when_the_sandbox_is_replaced():
     students = remote.StudentSandbox(CAPPED)
     try:
@@ -338,10 +329,6 @@ def f(x):
 '''
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "engine bug: remote.Session sees its child's death only as the end of the session socket, which "
-    "any process the child forked keeps open: the cell waits its whole timeout and is reported as "
-    "'did not finish' (an endless loop) instead of how the process ended"))
 def test_a_process_that_dies_is_reported_at_once_even_if_a_child_holds_its_socket():
     students = remote.StudentSandbox(SETTINGS)
     start = time.monotonic()

@@ -140,11 +140,25 @@ class Session:
         raise WorkerFault(f"did not finish within {self.settings.timeout:g} s (an endless loop, or far too slow?)")
 
     def _wait(self, event, end):
+        """Wait until the socket is ready for ``event``; a child that dies meanwhile is noticed at
+        once through its zygote, even when a process it started keeps the socket open."""
+        sandbox = self.students.sandbox
         with selectors.DefaultSelector() as selector:
             selector.register(self.sock, event)
-            remaining = end - time.monotonic()
-            if remaining > 0 and selector.select(remaining):
-                return
+            if sandbox is not None:
+                selector.register(sandbox.control, selectors.EVENT_READ)
+            while (remaining := end - time.monotonic()) > 0:
+                ready = {key.fileobj for key, _ in selector.select(remaining)}
+                if self.sock in ready:
+                    return
+                if ready and self.pid is not None and sandbox.has_exited(self.pid):
+                    with selectors.DefaultSelector() as last:  # what it wrote before dying comes first
+                        last.register(self.sock, event)
+                        if last.select(0):
+                            return
+                    raise WorkerFault(self._death())
+                if ready and not sandbox.alive():
+                    raise WorkerFault(self._death())
         self._timed_out(end)
 
     def _write(self, data, end):
@@ -179,10 +193,10 @@ class Session:
 
     def _death(self):
         """Why the child is gone, from its exit status and its sandbox's memory accounting."""
-        status = self._reap()
-        sandbox = self.students.sandbox
+        sandbox = self.students.sandbox  # read before reaping, which may replace the sandbox
         oom = bool(sandbox and sandbox.group and sandbox.group.oom_kills() > self.memory_before)
-        text = _signal_text(status, oom, self.settings.limits.memory_mb) if status else \
+        status = self._reap()
+        text = _signal_text(status or {}, oom, self.settings.limits.memory_mb) if status or oom else \
             "the process running your code died"
         detail = self._last_output()
         return text + ("; its last output: " + clip(" | ".join(detail), 500) if detail else "")

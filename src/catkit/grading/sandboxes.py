@@ -39,6 +39,7 @@ class Sandbox:
     def __init__(self, role, settings):
         self.role, self.mode = role, settings.mode
         self._ready = False
+        self.exited = set()  # children the zygote said exited
         self.group = None
         self.process = None
         self._home = tempfile.mkdtemp(prefix=f"catkit-{role}-")
@@ -81,13 +82,29 @@ class Sandbox:
             return ""
 
     def _receive(self, deadline):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([self.control], [], [], remaining)[0]:
-            raise ControlLost("no answer in time")
-        data = self.control.recv(1 << 20)
-        if not data:
-            raise ControlLost("it exited")
-        return json.loads(data)
+        """The zygote's next reply; the exit notices that come meanwhile are noted."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self.control], [], [], remaining)[0]:
+                raise ControlLost("no answer in time")
+            data = self.control.recv(1 << 20)
+            if not data:
+                raise ControlLost("it exited")
+            message = json.loads(data)
+            if message.get("event") != "exited":
+                return message
+            self.exited.add(message["pid"])
+
+    def has_exited(self, pid):
+        """Whether the zygote said that its child ``pid`` exited (reads the notices waiting)."""
+        while pid not in self.exited and select.select([self.control], [], [], 0)[0]:
+            data = self.control.recv(1 << 20)
+            if not data:
+                return True  # the zygote itself is gone, and its children with it
+            message = json.loads(data)
+            if message.get("event") == "exited":
+                self.exited.add(message["pid"])
+        return pid in self.exited
 
     def request(self, message, fds=(), seconds=CONTROL_SECONDS):
         """One control request; raises ControlLost if the zygote does not answer."""
@@ -103,6 +120,7 @@ class Sandbox:
         reply = self.request({"op": "spawn", **fields}, fds)
         if not reply.get("ok"):
             raise GraderFault(f"the {self.role} sandbox could not start a process: {reply.get('error')}")
+        self.exited.discard(reply["pid"])
         return reply["pid"]
 
     def alive(self):

@@ -65,6 +65,9 @@ def _leftovers(isolated):
              if name.isdigit() and int(name) not in (1, me)]
     for folder in (*SCRATCH, os.getcwd()):
         found += [f"file {folder}/{name}" for name in os.listdir(folder)]
+    for kind in ("shm", "msg", "sem"):  # System V objects outlive their processes (and hold memory)
+        with open(f"/proc/sysvipc/{kind}") as table:
+            found += [f"System V {kind} {line.split()[1]}" for line in table.readlines()[1:]]
     return found
 
 
@@ -72,6 +75,7 @@ class Zygote:
     def __init__(self, role, control, isolated):
         self.role, self.control, self.isolated = role, control, isolated
         self.references = None  # role "reference": name -> function
+        self.children = {}  # pid -> pidfd, readable once the child exits: the grader is told at once
 
     def load(self, request):
         from catkit.grading import oracle
@@ -92,12 +96,15 @@ class Zygote:
             self._child(request, fds)
         for fd in fds:
             os.close(fd)
+        self.children[pid] = os.pidfd_open(pid)
         return {"ok": True, "pid": pid}
 
     def _child(self, request, fds):
         code = 0
         try:
             self.control.close()
+            for pidfd in self.children.values():
+                os.close(pidfd)
             _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # without a PID namespace, nothing else ends it
             session, output = socket.socket(fileno=fds[0]), fds[1]
             # C-level output of the child (a crash report) goes to the file the grader gave.
@@ -119,11 +126,18 @@ class Zygote:
         finally:
             os._exit(code)
 
+    def _forget(self, pid):
+        pidfd = self.children.pop(pid, None)
+        if pidfd is not None:
+            os.close(pidfd)
+
     def reap(self, request):
+        self._forget(request["pid"])
         status = _wait(request["pid"], request.get("grace", 1.0))
         return {"ok": True, **status, "leftovers": _leftovers(self.isolated)[:5]}
 
     def kill(self, request):
+        self._forget(request["pid"])
         try:
             os.kill(request["pid"], signal.SIGKILL)
             os.waitpid(request["pid"], 0)
@@ -134,6 +148,13 @@ class Zygote:
     def serve(self):
         _send(self.control, {"ok": True, "ready": True})
         while True:
+            readable = select.select([self.control, *self.children.values()], [], [])[0]
+            for pid, pidfd in list(self.children.items()):
+                if pidfd in readable:  # a child died (or ended): the grader need not wait for its socket
+                    self._forget(pid)
+                    _send(self.control, {"event": "exited", "pid": pid})
+            if self.control not in readable:
+                continue
             data, fds, _, _ = socket.recv_fds(self.control, MAX_CONTROL, 4)
             if not data:
                 return
