@@ -9,7 +9,6 @@ reference). ``tests/test_grading.py`` grades every mistake for real.
 
 import re
 
-import numpy as np
 import pytest
 from conftest import ASSIGNMENT, NOTEBOOK, REPO, SOURCE_NB, read
 
