@@ -49,7 +49,8 @@ STYLE = """<style>
   padding: 6px 16px; text-align: left; vertical-align: top; border: none; border-bottom: 1px solid #ddd; }
 .rendered_html table.catkit-scores th { background: #f3f3f3; font-weight: bold; white-space: nowrap; }
 .rendered_html table.catkit-scores td:nth-child(2) { white-space: nowrap; text-align: right; }
-.rendered_html th, .rendered_html td { padding: 4px 12px; }
+.rendered_html th, .rendered_html td { padding: 4px 10px; }
+.rendered_html table { max-width: 100%; }
 .catkit-display-maths { display: block; text-align: center; margin: 0.6em 0; }
 img.catkit-maths { display: inline; margin: 0; }
 #toc li { margin: 2px 0; }
