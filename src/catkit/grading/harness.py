@@ -34,7 +34,6 @@ import traceback
 from dataclasses import dataclass, field
 
 import numpy as np
-from nbformat.v4 import new_output
 
 from catkit.grading import reference, remote, sandbox, sandboxes
 from catkit.grading.notebook import PREAMBLE, function_of, is_hidden, relies_on
@@ -82,7 +81,12 @@ def grading_seed(secret, student, cell_id):
 
 
 def _error(ename, evalue, lines):
-    return new_output("error", ename=ename, evalue=evalue, traceback=[*lines, f"{ename}: {evalue}"])
+    return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [*lines, f"{ename}: {evalue}"]}
+
+
+def _stream(name, text):
+    """A notebook stream output, as plain data (nbformat is not needed to grade: it is slow to import)."""
+    return {"output_type": "stream", "name": name, "text": text}
 
 
 def _test_line(error, filename):
@@ -146,14 +150,14 @@ def run_test_cell(source, cell_id, functions, student_source, settings, students
     outputs = []
     printed, warned = remote.clip(stdout.getvalue(), MAX_CELL_OUTPUT), remote.clip(stderr.getvalue(), MAX_CELL_OUTPUT)
     if printed and not hidden:
-        outputs.append(new_output("stream", name="stdout", text=printed))
+        outputs.append(_stream("stdout", printed))
     if warned:
-        outputs.append(new_output("stream", name="stderr", text=(
+        outputs.append(_stream("stderr", (
             "Output on stderr (a warning?) counts as a failure in a graded cell:\n" + warned)))
     if failure is not None:
         outputs.append(failure)
     elif hidden and not stderr.getvalue():
-        outputs.append(new_output("stream", name="stdout", text=f"All hidden tests of {function}() passed.\n"))
+        outputs.append(_stream("stdout", f"All hidden tests of {function}() passed.\n"))
     return outputs
 
 

@@ -9,8 +9,6 @@ function calls. They never enter a process that runs student code.
 import hashlib
 import json
 
-import nbformat
-
 from catkit.grading.notebook import FUNCTIONS, PREAMBLE, function_source
 
 _cache = {}
@@ -22,6 +20,7 @@ class MissingReference(LookupError):
 
 def sources_from_notebook(path):
     """function name -> source of its solution cell in the instructor's notebook at ``path``."""
+    import nbformat  # only the grader's main process reads notebooks: grading processes start faster
     nb = nbformat.read(path, as_version=4)
     sources = {}
     for name in FUNCTIONS:
