@@ -52,7 +52,14 @@ c.Autograde.autograde_preprocessors = [
 # interrupted (no MarkGraded stamp) are removed from autograded/ first, and graded again.
 c.Autograde.exporter_class = "catkit.nbgrader_plugins.resume.ResumableExporter"
 c.IsolatedExecute.sandbox = "auto"  # "bwrap" to refuse grading without the sandbox
+c.IsolatedExecute.cgroups = "auto"  # a control group per sandbox; "required" to refuse without
 c.IsolatedExecute.timeout = 30      # seconds per call of a student's function
+c.IsolatedExecute.submission_budget = 60  # seconds for all test cells of a submission (fair shares)
+c.IsolatedExecute.memory_limit_mb = 1536  # per sandbox, everything it starts included
+c.IsolatedExecute.max_processes = 32      # per sandbox, its own (not shared with other users' processes)
+c.IsolatedExecute.workers = 0       # grading processes working ahead of nbgrader; 0: one per core
+# Hidden tests draw their inputs from this secret (made on first grading; keep it, never release it).
+c.IsolatedExecute.secret_file = ".catkit/course_secret"
 
 # Where a notebook does run in a kernel (nbgrader validate, or autograde with the stock
 # Execute), the long demonstrations tagged "autograde-skip" are skipped.

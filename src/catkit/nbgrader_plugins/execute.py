@@ -57,7 +57,8 @@ class _Run:
     def __init__(self, plugin, coursedir, assignment, db_url):
         self.coursedir, self.assignment, self.log = coursedir, assignment, plugin.log
         self.settings = plugin.settings()
-        self.secret = _course_secret(plugin.secret_file or Path(coursedir.root) / status.STATE / "course_secret",
+        # A relative path is the course root's (an absolute one stays as it is).
+        self.secret = _course_secret(Path(coursedir.root) / (plugin.secret_file or f"{status.STATE}/course_secret"),
                                      plugin.log)
         self.notebooks = sorted(path.stem for path in Path(self._source_dir()).glob("*.ipynb"))
         self.tests = {name: self._instructor_tests(db_url, name) for name in self.notebooks}
