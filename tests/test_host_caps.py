@@ -262,9 +262,10 @@ def test_the_memory_cap_holds_on_the_host_whatever_the_kind_of_memory(name):
     else:
         # The process holding the memory is the biggest: the kernel kills it, and the grader
         # tells why from the group's oom_kill counter.
+        # (The grader says so only when the group's oom_kill counter rose; the watch may miss it,
+        # as the sandbox, left with System V objects, is replaced at once.)
         assert isinstance(outcome, remote.WorkerFault), outcome
         assert f"went over the memory cap of {CAP_MB} MiB" in str(outcome)
-        assert watch.oom_kills >= 1
 
 
 @pytest.mark.parametrize("name", sorted(ATTACKS))
