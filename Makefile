@@ -18,29 +18,25 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# The grading sandbox uses bubblewrap; installed here when we are root (as in CI).
-sandbox:
-	@if command -v bwrap >/dev/null; then exit 0; fi; \
+# Debian packages the kit needs beyond Python, installed when we are root (as in CI):
+# $(call apt_install,command,package,why,what happens without it)
+define apt_install
+	@if command -v $(1) >/dev/null; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "Installing bubblewrap for the grading sandbox"; \
-		apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
-		{ apt-get update -qq >/dev/null && apt-get install -y -qq bubblewrap >/dev/null; }; \
+		echo "Installing $(2) $(3)"; \
+		apt-get install -y -qq $(2) >/dev/null 2>&1 || \
+		{ apt-get update -qq >/dev/null && apt-get install -y -qq $(2) >/dev/null; }; \
 	else \
-		echo "WARNING: bubblewrap is missing and cannot be installed here (needs root and apt-get):"; \
-		echo "WARNING: grading will run student code WITHOUT the sandbox (see README, 'Sandbox')."; \
+		echo "WARNING: $(2) is missing and cannot be installed here (needs root and apt-get):"; \
+		echo "WARNING: $(4)"; \
 	fi
+endef
 
-# The feedback test opens the feedback page in headless Chromium; installed here when we are root.
+sandbox:
+	$(call apt_install,bwrap,bubblewrap,for the grading sandbox,grading will run student code WITHOUT the sandbox (see README: Sandbox).)
+
 browser:
-	@if command -v chromium >/dev/null; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "Installing chromium for the feedback test"; \
-		apt-get install -y -qq chromium >/dev/null 2>&1 || \
-		{ apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; }; \
-	else \
-		echo "WARNING: chromium is missing and cannot be installed here (needs root and apt-get):"; \
-		echo "WARNING: the feedback HTML test will be skipped."; \
-	fi
+	$(call apt_install,chromium,chromium,for the tests that open pages in a headless browser,those tests will be skipped.)
 
 demo: setup
 	$(RUN) $(BIN)/catkit demo

@@ -11,7 +11,6 @@ every time, the noise of a neighbour's burst hardly twice in a row).
 
 import contextlib
 import dataclasses
-import os
 import statistics
 import subprocess
 import threading
@@ -309,14 +308,20 @@ def f(x):
 '''
 
 
-def test_going_over_the_cap_is_named_even_when_the_sandbox_is_replaced():
-    students = remote.StudentSandbox(CAPPED)
+def fault_of(source, settings):
+    """The WorkerFault that calling ``f`` of ``source`` raises, in a sandbox of its own."""
+    students = remote.StudentSandbox(settings)
     try:
         with pytest.raises(remote.WorkerFault) as error:
-            with cell(students, OOM_AND_LEFTOVER, CAPPED) as f:
+            with cell(students, source, settings) as f:
                 f(0)
     finally:
         students.close()
+    return error
+
+
+def test_going_over_the_cap_is_named_even_when_the_sandbox_is_replaced():
+    error = fault_of(OOM_AND_LEFTOVER, CAPPED)
     assert "killed" in str(error.value), str(error.value)  # the kernel's kill was seen
     assert f"went over the memory cap of {CAP_MB} MiB" in str(error.value), str(error.value)
 
@@ -332,14 +337,8 @@ def f(x):
 
 
 def test_a_process_that_dies_is_reported_at_once_even_if_a_child_holds_its_socket():
-    students = remote.StudentSandbox(SETTINGS)
     start = time.monotonic()
-    try:
-        with pytest.raises(remote.WorkerFault) as error:
-            with cell(students, EXIT_BEHIND_A_CHILD, SETTINGS) as f:
-                f(0)
-    finally:
-        students.close()
+    error = fault_of(EXIT_BEHIND_A_CHILD, SETTINGS)
     assert "exited with status 3" in str(error.value), str(error.value)
     assert time.monotonic() - start < SETTINGS.timeout
 

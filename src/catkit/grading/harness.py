@@ -24,6 +24,7 @@ a line of the test, nor anything the test printed.
 """
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import io
@@ -62,8 +63,9 @@ class Job:
     references: dict      # graded function -> source of the instructor's solution cell
     secret: str           # the course secret, from which hidden tests draw their inputs
 
+    @functools.cached_property
     def key(self):
-        """A digest of everything the grades depend on."""
+        """A digest of everything the grades depend on (computed once: the job is frozen)."""
         return hashlib.sha256(json.dumps([self.student, self.tests, sorted(self.functions.items()),
                                           sorted(self.references.items()), self.secret]).encode()).hexdigest()
 

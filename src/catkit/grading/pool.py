@@ -92,12 +92,12 @@ class GradingPool:
     def submit(self, name, job):
         """Start grading ``job`` (named ``name``) unless it is already under way."""
         if name not in self.pending:
-            self.pending[name] = (job.key(), self._submit(job))
+            self.pending[name] = (job.key, self._submit(job))
 
     def result(self, name, job):
         """The result of ``job``: graded ahead if that was this very job, else graded now."""
         key, future = self.pending.pop(name, (None, None))
-        if key != job.key():
+        if key != job.key:
             if future is not None:
                 future.cancel()
             future = self._submit(job)

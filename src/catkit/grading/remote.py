@@ -74,8 +74,7 @@ class StudentSandbox:
             self.sandbox.close()
         self.sandbox = None
 
-    def close(self):
-        self.discard()
+    close = discard
 
 
 class Session:
@@ -234,7 +233,8 @@ class Session:
 
     def close(self):
         """End the child (it exits when its socket closes) and the reference child."""
-        self.sock.close() if hasattr(self, "sock") else None
+        if hasattr(self, "sock"):  # (not made if starting the session failed early)
+            self.sock.close()
         self._reap()
         self._end_reference()
         self._output.close()

@@ -65,8 +65,9 @@ class _Run:
         self.references = {name: reference.sources_from_notebook(Path(self._source_dir()) / f"{name}.ipynb")
                            for name in self.notebooks}
         self.plan = [(student, name) for student in self._students(plugin.config) for name in self.notebooks]
-        self.ahead = max(1, plugin.workers or os.cpu_count() or 1) + 1
-        self.pool = GradingPool(self.settings, max(1, plugin.workers or os.cpu_count() or 1))
+        processes = max(1, plugin.workers or os.cpu_count() or 1)
+        self.ahead = processes + 1  # submissions graded ahead: one per process, and the next
+        self.pool = GradingPool(self.settings, processes)
         self.progress = Progress(len(self.plan) // max(1, len(self.notebooks)), plugin.log)
         atexit.register(self.close)
 
