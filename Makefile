@@ -8,9 +8,9 @@ BIN := $(VENV)/bin
 # nbgrader runs helper programs (alembic) found on PATH: use the venv's.
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: setup sandbox browser demo test release bench clean
+.PHONY: setup sandbox browser postgres demo test release bench clean
 
-setup: $(VENV)/.installed sandbox browser
+setup: $(VENV)/.installed sandbox browser postgres
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ sandbox:
 
 browser:
 	$(call apt_install,chromium,chromium,for the tests that open pages in a headless browser,those tests will be skipped.)
+
+# Debian keeps the server binaries off PATH: `command -v` on the glob finds them. The tests start
+# their own throw-away server with them (tests/postgres.py); nothing uses a system service.
+postgres:
+	$(call apt_install,/usr/lib/postgresql/*/bin/pg_ctl,postgresql,for the tests of a PostgreSQL gradebook,those tests will fail (they need a real server).)
 
 demo: setup
 	$(RUN) $(BIN)/catkit demo

@@ -2,14 +2,18 @@
 
 import os
 import sys
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook
 
-from catkit import course, submissions
+from catkit import course, examples, submissions
+from catkit.gradebook import open_gradebook
+from catkit.grading.layout import layout_of
 from catkit.nbgrader_plugins.export import function_maxima, function_scores
+from postgres import postgres  # noqa: F401  (fixture: a real PostgreSQL server, tests/postgres.py)
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "logistic_regression"
@@ -21,45 +25,83 @@ requires_real_data = pytest.mark.skipif(
     not HAVE_REAL_DATA, reason=f"the course's real data set is not in {REAL_DATA}: it may not be "
     "redistributed, so only machines that have it (CI does) run this test")
 
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One assignment of the course, as the engine sees it: everything comes from its notebook."""
+
+    name: str
+
+    @property
+    def notebook(self):
+        return course.notebooks(REPO, self.name)[0].name
+
+    @property
+    def source_nb(self):
+        return REPO / "source" / self.name / self.notebook
+
+    @cached_property
+    def layout(self):
+        return layout_of(read(self.source_nb), str(self.source_nb))
+
+    @property
+    def functions(self):
+        return self.layout.functions
+
+    @cached_property
+    def mistakes(self):
+        return examples.mistakes(REPO, self.name)
+
+    def __str__(self):  # the test ids
+        return self.name
+
+
+ASSIGNMENTS = [Assignment(name) for name in course.assignments(REPO)]
+LOGISTIC = Assignment(ASSIGNMENT)
+FUNCTIONS = LOGISTIC.functions    # this exercise's, for the tests that are about it
+PREAMBLE = LOGISTIC.layout.preamble
+MISTAKES = LOGISTIC.mistakes
+
 # nbgrader starts helper programs (alembic) by name: they live beside this interpreter.
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
 
-def make_course(root, extra_config=""):
-    """Copy the course into ``root`` and generate the student version there."""
-    return course.copy_course(REPO, root, ASSIGNMENT, extra_config)
+def make_course(root, extra_config="", assignment=LOGISTIC):
+    """Copy the course into ``root`` and generate the student version of ``assignment`` there."""
+    return course.copy_course(REPO, root, assignment.name, extra_config)
 
 
 def read(path):
     return nbformat.read(path, as_version=4)
 
 
-def release_nb(root):
-    return read(root / "release" / ASSIGNMENT / NOTEBOOK)
+def release_nb(root, assignment=LOGISTIC):
+    return read(root / "release" / assignment.name / assignment.notebook)
 
 
-def solved(root, edits=None, keep_stubs=()):
+def solved(root, edits=None, keep_stubs=(), assignment=LOGISTIC):
     """The release notebook filled in with the reference answers, with ``edits`` applied."""
-    return submissions.fill(release_nb(root), read(root / "source" / ASSIGNMENT / NOTEBOOK),
+    return submissions.fill(release_nb(root, assignment), read(root / "source" / assignment.name / assignment.notebook),
                             edits, keep_stubs)
 
 
-def submit(root, student, nb):
-    course.submit(root, student, ASSIGNMENT, NOTEBOOK, nb)
+def submit(root, student, nb, assignment=LOGISTIC):
+    course.submit(root, student, assignment.name, assignment.notebook, nb)
 
 
-def gradebook_scores(root):
-    """student -> {function: points, 'total': points} from the gradebook."""
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        return {s.id: function_scores(gb, ASSIGNMENT, s.id) for s in gb.students}
+def gradebook_scores(root, assignment=LOGISTIC):
+    """student -> {function: points, 'total': points} from the gradebook (wherever db_url points)."""
+    with open_gradebook(root) as gb:
+        return {s.id: function_scores(gb, assignment.name, s.id, assignment.layout) for s in gb.students}
 
 
-def maxima(root):
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        return function_maxima(gb, ASSIGNMENT)
+def maxima(root, assignment=LOGISTIC):
+    with open_gradebook(root) as gb:
+        return function_maxima(gb, assignment.name, assignment.layout)
 
 
-def needs_manual_grading(root, student):
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        submission = gb.find_submission(ASSIGNMENT, student)
+def needs_manual_grading(root, student, assignment=LOGISTIC):
+    with open_gradebook(root) as gb:
+        submission = gb.find_submission(assignment.name, student)
         return [g.name for nb in submission.notebooks for g in nb.grades if g.needs_manual_grade]

@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass
@@ -30,9 +29,12 @@ from pathlib import Path
 import pytest
 from conftest import (ASSIGNMENT, NOTEBOOK, course, gradebook_scores, make_course, needs_manual_grading, read,
                       solved, submit)
+from sqlalchemy import text
 
-from catkit.examples import MISTAKES
-from catkit.grading.notebook import FUNCTIONS, grade_id
+from conftest import MISTAKES
+from catkit.gradebook import open_gradebook
+from catkit.grading.layout import grade_id
+from conftest import FUNCTIONS
 from catkit.nbgrader_plugins.status import read_stamp
 from catkit.submissions import answers
 
@@ -122,13 +124,13 @@ def _snapshot(root):
 
 def _gradebook_counts(root):
     """student -> (submissions, submitted notebooks, grades), straight from the database."""
-    with sqlite3.connect(root / "gradebook.db") as db:
-        rows = db.execute(
+    with open_gradebook(root) as gb:
+        rows = gb.db.execute(text(
             "SELECT sa.student_id, COUNT(DISTINCT sa.id), COUNT(DISTINCT sn.id), COUNT(g.id) "
             "FROM submitted_assignment sa JOIN assignment a ON sa.assignment_id = a.id "
             "LEFT JOIN submitted_notebook sn ON sn.assignment_id = sa.id "
-            "LEFT JOIN grade g ON g.notebook_id = sn.id WHERE a.name = ? GROUP BY sa.student_id",
-            (ASSIGNMENT,)).fetchall()
+            "LEFT JOIN grade g ON g.notebook_id = sn.id WHERE a.name = :assignment GROUP BY sa.student_id"),
+            {"assignment": ASSIGNMENT}).all()
     return {student: counts for student, *counts in rows}
 
 
@@ -359,8 +361,8 @@ def test_a_sandbox_that_cannot_start_leaves_the_submission_not_graded(template, 
     row = _export(root)["correct"]
     assert row["status"].startswith("not graded: ") and "could not start" in row["status"], row
     assert [row[column] for column in (*FUNCTIONS, "total")] == [""] * (len(FUNCTIONS) + 1)  # not a 0
-    with sqlite3.connect(root / "gradebook.db") as db:  # nbgrader's rows for it: never scored
-        scored = db.execute("SELECT COUNT(*) FROM grade WHERE auto_score IS NOT NULL").fetchone()[0]
+    with open_gradebook(root) as gb:  # nbgrader's rows for it: never scored
+        scored = gb.db.execute(text("SELECT COUNT(*) FROM grade WHERE auto_score IS NOT NULL")).scalar_one()
     assert scored == 0
 
     config = root / "nbgrader_config.py"

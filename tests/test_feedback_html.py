@@ -16,7 +16,7 @@ import pytest
 from conftest import ASSIGNMENT, NOTEBOOK, course, make_course, solved, submit
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
-from catkit.grading.notebook import FUNCTIONS
+from conftest import FUNCTIONS
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs headless Chromium (Debian's chromium) "

@@ -20,9 +20,10 @@ from conftest import (ASSIGNMENT, NOTEBOOK, SOURCE_NB, course, gradebook_scores,
                       maxima, needs_manual_grading, read, release_nb, solved, submit)
 from redteam import ATTACKS, attack_edits
 
-from catkit.examples import MISTAKES
+from conftest import MISTAKES
 from catkit.grading import sandbox
-from catkit.grading.notebook import FUNCTIONS, grade_id
+from catkit.grading.layout import grade_id
+from conftest import FUNCTIONS
 from catkit.nbgrader_plugins.export import COLUMNS
 
 MARKER = f"catkit-redteam-{secrets.token_hex(6)}"
@@ -100,7 +101,7 @@ def graded(tmp_path_factory):
 
     submit(root, "reference", solved(root))
     submit(root, "untouched", release_nb(root))
-    for name, (_, edits, _) in MISTAKES.items():
+    for name, (_, edits, *_) in MISTAKES.items():
         submit(root, name, solved(root, edits))
     for student, edits, _ in ATTACKS:
         submit(root, student, solved(root, attack_edits(edits, root, port, MARKER)))
@@ -144,7 +145,7 @@ def test_untouched_release_gets_zero_everywhere_without_failing(graded):
 
 @pytest.mark.parametrize("mistake", sorted(MISTAKES))
 def test_each_mistake_loses_points_on_its_function_alone(graded, mistake):
-    function, _, what = MISTAKES[mistake]
+    function, _, what, _ = MISTAKES[mistake]
     scores = graded.scores[mistake]
     assert scores[function] < graded.maxima[function], f"{mistake} ({what}) kept all points of {function}"
     others = {f: scores[f] for f in FUNCTIONS if f != function}

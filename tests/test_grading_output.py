@@ -19,7 +19,7 @@ import pytest
 from conftest import ASSIGNMENT, NOTEBOOK, course, gradebook_scores, make_course, release_nb, solved, submit
 from test_feedback_html import CHROMIUM, chromium
 
-from catkit.grading.notebook import FUNCTIONS
+from conftest import FUNCTIONS
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,9 @@ import re
 import pytest
 from conftest import ASSIGNMENT, NOTEBOOK, REPO, SOURCE_NB, read
 
-from catkit.examples import MISTAKES
-from catkit.grading.notebook import FUNCTIONS, PREAMBLE, grade_id
+from conftest import MISTAKES
+from catkit.grading.layout import grade_id
+from conftest import FUNCTIONS, PREAMBLE
 from catkit.submissions import answers
 
 RELEASE_NB = REPO / "release" / ASSIGNMENT / NOTEBOOK
@@ -163,7 +164,7 @@ def test_hidden_test_messages_quote_no_hidden_value(function, capsys):
     cell_id = f"{function}_hidden_tests"
     constants = _numbers(SOURCE_CELLS[cell_id])
     messages = set()
-    for mistake, (broken, _, _) in MISTAKES.items():
+    for mistake, (broken, *_) in MISTAKES.items():
         if broken != function:
             continue
         for seed in SEEDS:

@@ -22,7 +22,7 @@ from conftest import SOURCE_NB
 from test_worker import REFERENCES, SETTINGS, worker
 
 from catkit.grading import cgroups, harness, reference, remote, sandbox, sandboxes
-from catkit.grading.notebook import PREAMBLE
+from conftest import PREAMBLE
 
 NO_CGROUPS = cgroups.available()
 pytestmark = [
@@ -444,9 +444,9 @@ def test_a_fork_bomb_stays_within_the_sandboxs_own_process_cap():
 def test_without_a_control_group_other_nobody_processes_make_a_grader_fault_not_a_zero():
     """The control: RLIMIT_NPROC, the fallback, counts every process of nobody on the host. The
     same submission, among the same processes, grades with a control group."""
+    layout, references = reference.from_notebook(SOURCE_NB)
     job = harness.Job("student", (("sigmoid_checks", "assert sigmoid(0) == 0.5\n"),),
-                      {"sigmoid": "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"},
-                      reference.sources_from_notebook(SOURCE_NB), "s" * 32)
+                      {"sigmoid": "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"}, references, "s" * 32, layout)
     try:
         with nobody_sleepers():
             sandboxes.close_all()

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from conftest import NOTEBOOK, REAL_DATA, REPO, SOURCE_NB, read, requires_real_data
 
-from catkit.grading.notebook import FUNCTIONS, grade_id
+from catkit.grading.layout import grade_id
+from conftest import FUNCTIONS
 from catkit.grading import reference
 
 # Published by the original exercise, printed by the source notebook on the real data.
@@ -125,8 +126,13 @@ def test_release_runs_without_error_up_to_the_first_stub(monkeypatch):
     assert all(c.execution_count for c in before if c.cell_type == "code"), "a cell before the stub did not run"
 
 
+def _reference():
+    layout, sources = reference.from_notebook(SOURCE_NB)
+    return reference.functions(sources, layout.preamble)
+
+
 def test_reference_passes_every_visible_check_in_process():
-    functions = reference.functions(reference.sources_from_notebook(SOURCE_NB))
+    functions = _reference()
     checks = {grade_id(c): c.source for c in read(SOURCE_NB).cells if (grade_id(c) or "").endswith("_checks")}
     assert sorted(checks) == sorted(f"{f}_checks" for f in FUNCTIONS)
     for cell_id, source in checks.items():
@@ -134,7 +140,7 @@ def test_reference_passes_every_visible_check_in_process():
 
 
 def test_reference_reproduces_the_published_values_of_the_original_exercise():
-    ref = reference.functions(reference.sources_from_notebook(SOURCE_NB))
+    ref = _reference()
     assert np.allclose(ref["sigmoid"](np.array([0, 2])), [0.5, 0.88079708])
     assert np.isclose(ref["sigmoid"](1), 0.7310585)
     w, b = ref["initialize_with_zeros"](2)

@@ -17,7 +17,7 @@ import pytest
 from conftest import ASSIGNMENT, NOTEBOOK, REPO, make_course
 from test_feedback_html import CHROMIUM, chromium
 
-from catkit.grading.notebook import FUNCTIONS
+from conftest import FUNCTIONS
 
 CATKIT = str(Path(sys.executable).with_name("catkit"))
 CLASS = {"alice": "example-correct", "bob": "example-sigmoid-sign-error", "carol": "example-propagate-no-1-over-m",

@@ -6,7 +6,7 @@ import sys
 
 from conftest import ASSIGNMENT, gradebook_scores, make_course, solved, submit
 
-from catkit.examples import MISTAKES
+from conftest import MISTAKES
 
 VENV_BIN = os.path.dirname(sys.executable)
 

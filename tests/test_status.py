@@ -9,10 +9,10 @@ import csv
 import nbformat
 import pytest
 from conftest import ASSIGNMENT, NOTEBOOK, course, make_course, solved, submit
-from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 
-from catkit.grading.notebook import FUNCTIONS
+from catkit.gradebook import open_gradebook
+from conftest import FUNCTIONS
 from catkit.nbgrader_plugins import status
 
 POINTS = [*FUNCTIONS, "total"]
@@ -33,7 +33,7 @@ def rows(tmp_path_factory):
     (_submission_folder(root, "not-a-notebook") / NOTEBOOK).write_text('["valid JSON", "no cells"]')
     nbformat.write(solved(root), _submission_folder(root, "renamed") / "Copy of notebook.ipynb")
     _submission_folder(root, "empty")
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+    with open_gradebook(root) as gb:
         gb.add_student("absent")  # in the gradebook, no submission folder at all
     run = course.autograde(root, ASSIGNMENT)
     assert run.returncode != 0  # nbgrader reports the failed submissions; the export still says who

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from catkit.grading import cgroups, harness, remote, sandbox, sandboxes
-from catkit.grading.notebook import PREAMBLE
+from conftest import PREAMBLE
 
 MODE = sandbox.resolve_mode("auto")
 SETTINGS = harness.Settings(mode=MODE, cgroups=cgroups.available() is None, timeout=3, cell_time_limit=6)

@@ -1,6 +1,6 @@
 """The ``catkit`` command: the course's main job, grading, and data tools.
 
-    catkit demo                      generate, grade the bundled example submissions, print the table
+    catkit demo                      generate, grade the bundled example submissions of every assignment
     catkit grade ASSIGNMENT --submissions DIR [--force]
     catkit report ASSIGNMENT         the class report (reports/ASSIGNMENT.html), after grading
     catkit examples                  rewrite the bundled example submissions after editing the notebook
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from catkit.errors import CatkitError
 
-ASSIGNMENT = "logistic_regression"
+ASSIGNMENT = "logistic_regression"  # the assignment whose data set the `catkit data` tools build and check
 # The bundled data set lives in the assignment's folder, so nbgrader releases it with the notebook
 # (release/<assignment>/data/) and the loader, walking up from the notebook, finds it there.
 BUNDLED_DATA = Path("source") / ASSIGNMENT / "data"
@@ -95,15 +95,22 @@ def _not_graded_message(root, assignment, submissions, results, not_graded, run)
 def examples(root):
     from catkit import course
     from catkit.examples import write_examples
-    for notebook in course.notebooks(root, ASSIGNMENT):
-        for path in write_examples(root, ASSIGNMENT, notebook.name):
-            print(f"wrote {path}")
+    for assignment in course.assignments(root):
+        for notebook in course.notebooks(root, assignment):
+            for path in write_examples(root, assignment, notebook.name):
+                print(f"wrote {path}")
 
 
 def demo(root):
+    """Grade the bundled example submissions of every assignment that has some."""
+    from catkit import course
     root = Path(root)
     data_check(None)
-    grade(root, ASSIGNMENT, root / "examples" / "submissions")
+    bundled = root / "examples" / "submissions"
+    for assignment in course.assignments(root):
+        if list(bundled.glob(f"*/{assignment}/*.ipynb")):
+            print(f"\n== {assignment} ==")
+            grade(root, assignment, bundled)
 
 
 def parser():

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook
 
 from catkit.errors import CatkitError
-from catkit.grading.notebook import FUNCTIONS
+from catkit.gradebook import course_directory, open_gradebook
+from catkit.nbgrader_plugins.assignments import assignment_layout
 from catkit.nbgrader_plugins.export import function_maxima, function_scores
 from catkit.nbgrader_plugins.status import NOT_GRADED, STATE, is_graded, read_stamp
 
@@ -45,10 +45,16 @@ def notebooks(root, assignment):
     folder = Path(root) / "source" / assignment
     found = sorted(folder.glob("*.ipynb"))
     if not found:
-        existing = sorted(p.name for p in (Path(root) / "source").glob("*/") if list(p.glob("*.ipynb")))
+        existing = assignments(root)
         raise CatkitError(f"unknown assignment '{assignment}': {folder} holds no notebook. "
                           f"Assignments in {Path(root) / 'source'}: {', '.join(existing) or 'none'}.")
     return found
+
+
+def assignments(root):
+    """The course's assignments: folders of source/ holding a notebook, in course order (the order
+    of their names; prefix them with a number to choose another)."""
+    return sorted(p.name for p in (Path(root) / "source").glob("*/") if list(p.glob("*.ipynb")))
 
 
 def find_submissions(folder, assignment):
@@ -165,9 +171,11 @@ def grade(root, assignment, submissions, force=False):
     export.parent.mkdir(exist_ok=True)
     nbgrader(root, "export", "--to", str(export))
     statuses = _statuses(export, assignment)
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        maxima = function_maxima(gb, assignment)
-        results = [StudentResult(s, function_scores(gb, assignment, s), _grading_seconds(root, assignment, s),
+    layout = assignment_layout(course_directory(root), assignment)
+    with open_gradebook(root) as gb:  # wherever nbgrader_config.py's db_url points
+        maxima = function_maxima(gb, assignment, layout)
+        results = [StudentResult(s, function_scores(gb, assignment, s, layout),
+                                 _grading_seconds(root, assignment, s),
                                  statuses.get(s, NOT_GRADED + "missing from the export")) for s in students]
     if any(result.graded for result in results):  # nbgrader fails when it finds nothing graded
         nbgrader(root, "generate_feedback", assignment, "--force")
@@ -176,7 +184,7 @@ def grade(root, assignment, submissions, force=False):
 
 def table(maxima, results):
     """Points per function per student, with the grading time of each submission."""
-    names = [*FUNCTIONS, "total"]
+    names = [*maxima, "total"]  # the assignment's functions, in notebook order
     maxima = {**maxima, "total": sum(maxima.values())}
     width = max(len("student"), *(len(r.student) for r in results))
     header = f"{'student':<{width}}  " + "  ".join(f"{n:>{max(len(n), 5)}}" for n in names) + "  seconds"

@@ -18,27 +18,17 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.coursedir import CourseDirectory
-from traitlets.config.loader import PyFileConfigLoader
 
 from catkit.errors import CatkitError
-from catkit.grading.notebook import FUNCTIONS, function_of
+from catkit.gradebook import course_directory, shown_url
+from catkit.grading.layout import LayoutError
+from catkit.nbgrader_plugins.assignments import assignment_layout
 from catkit.nbgrader_plugins.export import function_maxima, function_scores
 from catkit.nbgrader_plugins.status import is_graded, read_stamp, submission_status, submitted_students
 
 NOT_ATTEMPTED = "not attempted (NotImplementedError)"
 EXAMPLES = 3      # example students shown per message
 MESSAGES = 5      # most common messages shown per function
-
-
-def course_directory(root):
-    """The course's CourseDirectory, configured by its nbgrader_config.py as nbgrader would be."""
-    root = Path(root).resolve()
-    config_file = root / "nbgrader_config.py"
-    if not config_file.is_file():
-        raise CatkitError(f"{root} is not a course root: it holds no nbgrader_config.py")
-    config = PyFileConfigLoader(config_file.name, path=str(root)).load_config()
-    return CourseDirectory(config=config, root=str(root))
 
 
 def _message(output):
@@ -49,7 +39,7 @@ def _message(output):
     return " ".join(f"{output.ename}: {output.evalue}".split())[:300]
 
 
-def _failures(path):
+def _failures(path, layout):
     """function -> messages of the failed test cells of one autograded notebook (each message once)."""
     found = defaultdict(list)
     try:
@@ -58,7 +48,8 @@ def _failures(path):
         return found
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
-        function = function_of(meta.get("grade_id", "")) if meta.get("grade") and not meta.get("solution") else None
+        function = (layout.function_of(meta.get("grade_id", ""))
+                    if meta.get("grade") and not meta.get("solution") else None)
         if function is None or cell.cell_type != "code":
             continue
         for output in cell.get("outputs", []):
@@ -78,11 +69,15 @@ def collect(root, assignment):
     """Everything the page shows, as plain data."""
     coursedir = course_directory(root)
     autograded = Path(coursedir.format_path(coursedir.autograded_directory, "{student}", assignment))
+    try:
+        layout = assignment_layout(coursedir, assignment)
+    except LayoutError as error:
+        raise CatkitError(f"cannot report on '{assignment}': {error}") from None
     with Gradebook(coursedir.db_url) as gb:
         try:
-            maxima = function_maxima(gb, assignment)
+            maxima = function_maxima(gb, assignment, layout)
         except MissingEntry:
-            raise CatkitError(f"assignment '{assignment}' is not in the gradebook {coursedir.db_url}: "
+            raise CatkitError(f"assignment '{assignment}' is not in the gradebook {shown_url(coursedir.db_url)}: "
                               f"run 'nbgrader generate_assignment {assignment}' and grade first") from None
         in_gradebook = {s.student.id for s in gb.find_assignment(assignment).submissions}
         students = sorted(set(submitted_students(coursedir, assignment)) | in_gradebook)
@@ -91,21 +86,22 @@ def collect(root, assignment):
             status = submission_status(coursedir, assignment, student)
             row = {"student": student, "status": status, "scores": None, "seconds": None, "failures": {}}
             if is_graded(status):
-                row["scores"] = function_scores(gb, assignment, student)
+                row["scores"] = function_scores(gb, assignment, student, layout)
                 folder = Path(str(autograded).replace("{student}", student))
                 notebooks = sorted(folder.glob("*.ipynb"))
                 row["seconds"] = sum(read_stamp(path)["grading_seconds"] for path in notebooks)
                 for path in notebooks:
-                    for function, messages in _failures(path).items():
+                    for function, messages in _failures(path, layout).items():
                         row["failures"].setdefault(function, []).extend(messages)
             rows.append(row)
-    return {"assignment": assignment, "maxima": maxima, "rows": rows, "db_url": coursedir.db_url}
+    return {"assignment": assignment, "functions": layout.functions, "maxima": maxima, "rows": rows,
+            "db_url": shown_url(coursedir.db_url)}  # the page shows it: no password
 
 
-def _common_failures(rows):
+def _common_failures(functions, rows):
     """function -> [(count, example message, example students)], most common first."""
     table = {}
-    for function in FUNCTIONS:
+    for function in functions:
         groups = defaultdict(list)
         for row in rows:
             for message in row["failures"].get(function, []):
@@ -122,12 +118,12 @@ def _png(figure):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _distribution_plot(maxima, graded):
+def _distribution_plot(functions, maxima, graded):
     """One bar chart per function (students per score) and one for the total."""
     import matplotlib
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
-    names = [*FUNCTIONS, "total"]
+    names = [*functions, "total"]
     tops = {**maxima, "total": sum(maxima.values())}
     figure, axes = plt.subplots(1, len(names), figsize=(2.3 * len(names), 2.6), squeeze=False)
     for axis, name in zip(axes[0], names):
@@ -163,7 +159,7 @@ img { max-width: 100%; }
 def render(data):
     """The report page, from :func:`collect`'s data (every string escaped)."""
     e = html.escape
-    assignment, maxima, rows = data["assignment"], data["maxima"], data["rows"]
+    assignment, functions, maxima, rows = data["assignment"], data["functions"], data["maxima"], data["rows"]
     graded = [row for row in rows if row["scores"] is not None]
     not_graded = [row for row in rows if row["scores"] is None]
     total = sum(maxima.values())
@@ -176,18 +172,18 @@ def render(data):
         mean = sum(row["scores"]["total"] for row in graded) / len(graded)
         parts.append(f"<p>Mean total {mean:.1f} / {total:g}.</p>")
         parts.append("<h2>Points per function</h2>")
-        parts.append(f'<img alt="distribution of points per function" src="{_distribution_plot(maxima, graded)}">')
-        header = "".join(f"<th>{e(n)}</th>" for n in [*FUNCTIONS, "total"])
+        parts.append(f'<img alt="distribution of points per function" src="{_distribution_plot(functions, maxima, graded)}">')
+        header = "".join(f"<th>{e(n)}</th>" for n in [*functions, "total"])
         parts.append(f"<table><tr><th>function</th>{header}</tr><tr><td>mean</td>"
                      + "".join(f'<td class="num">{sum(r["scores"][n] for r in graded) / len(graded):.3g} / '
-                               f'{({**maxima, "total": total})[n]:g}</td>' for n in [*FUNCTIONS, "total"])
+                               f'{({**maxima, "total": total})[n]:g}</td>' for n in [*functions, "total"])
                      + "</tr><tr><td>full marks</td>"
                      + "".join(f'<td class="num">{sum(r["scores"][n] == ({**maxima, "total": total})[n] for r in graded)}'
-                               f" of {len(graded)}</td>" for n in [*FUNCTIONS, "total"]) + "</tr></table>")
+                               f" of {len(graded)}</td>" for n in [*functions, "total"]) + "</tr></table>")
     parts.append("<h2>Most common failures per function</h2>")
-    failures = _common_failures(graded)
+    failures = _common_failures(functions, graded)
     parts.append("<table><tr><th>function</th><th>students</th><th>message (an example)</th><th>for example</th></tr>")
-    for function in FUNCTIONS:
+    for function in functions:
         if not failures[function]:
             parts.append(f'<tr><td><code>{e(function)}</code></td><td class="num">0</td>'
                          f'<td class="none">no failure</td><td></td></tr>')

@@ -9,7 +9,7 @@ is not found is an error: a stale mistake must not silently turn into a correct 
 import nbformat
 
 from catkit.errors import CatkitError
-from catkit.grading.notebook import grade_id
+from catkit.grading.layout import grade_id
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 

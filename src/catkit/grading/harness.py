@@ -32,12 +32,11 @@ import json
 import linecache
 import time
 import traceback
+import dataclasses
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from catkit.grading import reference, remote, sandbox, sandboxes
-from catkit.grading.notebook import PREAMBLE, function_of, is_hidden, relies_on
+from catkit.grading.layout import Layout, is_hidden
 
 
 MAX_CELL_OUTPUT = 50_000  # characters of each output stream kept in a graded cell
@@ -52,6 +51,14 @@ class Settings:
     submission_budget: float = 60.0  # seconds for all the test cells of one submission
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
 
+    def with_limits(self, overrides):
+        """These settings with an assignment's own limits (``Layout.limits``) in place."""
+        overrides = dict(overrides)
+        caps = {"memory_mb": overrides.pop("memory_limit_mb", self.limits.memory_mb),
+                "cpu_seconds": overrides.pop("cpu_limit_seconds", self.limits.cpu_seconds),
+                "processes": overrides.pop("max_processes", self.limits.processes)}
+        return dataclasses.replace(self, limits=dataclasses.replace(self.limits, **caps), **overrides)
+
 
 @dataclass(frozen=True)
 class Job:
@@ -62,12 +69,14 @@ class Job:
     functions: dict       # graded function -> source of the student's cell defining it (or None)
     references: dict      # graded function -> source of the instructor's solution cell
     secret: str           # the course secret, from which hidden tests draw their inputs
+    layout: Layout        # the assignment's graded functions and imports, from its notebook
 
     @functools.cached_property
     def key(self):
         """A digest of everything the grades depend on (computed once: the job is frozen)."""
         return hashlib.sha256(json.dumps([self.student, self.tests, sorted(self.functions.items()),
-                                          sorted(self.references.items()), self.secret]).encode()).hexdigest()
+                                          sorted(self.references.items()), self.secret,
+                                          repr(self.layout)]).encode()).hexdigest()
 
 
 @dataclass
@@ -96,13 +105,14 @@ def _test_line(error, filename):
     return f"line {frames[-1].lineno} of this cell: {frames[-1].line}" if frames else None
 
 
-def _failure(error, function, filename, hidden):
+def _failure(error, function, filename, hidden, layout):
     """The error output for an exception raised while running a test cell."""
     if isinstance(error, remote.StudentCodeError):
         where = [f"  in your {error.function or function} cell, {frame}" for frame in error.frames]
-        hint = ([f"  (graded alone, {function}() may use only its arguments, np, copy, math and the other "
-                 "graded functions: not notebook variables, nor helpers from other cells)"]
-                if error.kind == "NameError" else [])
+        allowed = ", ".join([*layout.imported_names, *layout.relies_on(function)]) if function else ""
+        hint = ([f"  (graded alone, {function}() may use only its arguments" + (f" and {allowed}" if allowed else "")
+                 + ": not notebook variables, nor helpers from other cells)"]
+                if error.kind == "NameError" and function else [])
         return _error(error.kind, error.message,
                       [f"Your {error.function or function}() raised {error.kind} during the tests:", *where, *hint])
     if isinstance(error, remote.WorkerFault):
@@ -121,15 +131,17 @@ def _not_run(message):
     return [_error("GradingBudget", message, ["This cell was not run."])]
 
 
-def run_test_cell(source, cell_id, functions, student_source, settings, students, references, seed,
+def run_test_cell(source, cell_id, layout, functions, student_source, settings, students, references, seed,
                   deadline, over_deadline):
     """Grade one test cell before ``deadline``; return its notebook outputs."""
-    function = function_of(cell_id)
+    function = layout.function_of(cell_id)
     hidden = is_hidden(source)
     filename = f"<test cell {cell_id}>"
     if not hidden:  # visible tests may be quoted in tracebacks and warnings; hidden ones never
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace = {"__name__": "__catkit_test__", "np": np, "GRADING_SEED": seed, **functions}
+    namespace = {"__name__": "__catkit_test__", "GRADING_SEED": seed}
+    exec(compile(layout.preamble, "<preamble>", "exec"), namespace)  # the notebook's graded imports
+    namespace.update(functions)
     stdout, stderr = io.StringIO(), io.StringIO()
     failure = session = None
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
@@ -138,14 +150,14 @@ def run_test_cell(source, cell_id, functions, student_source, settings, students
                 if student_source is None:
                     raise remote.StudentCodeError(function, "NameError",
                                                   f"no cell of your notebook defines {function}()")
-                session = remote.load(students, references, settings, PREAMBLE, student_source, function,
-                                      relies_on(function), deadline, over_deadline)
+                session = remote.load(students, references, settings, layout.preamble, student_source,
+                                      function, layout.relies_on(function), deadline, over_deadline)
                 namespace[function] = remote.RemoteFunction(session, function)
             exec(compile(source, filename, "exec"), namespace)
         except sandboxes.GraderFault:
             raise
         except Exception as error:  # noqa: BLE001 - every failure becomes an output
-            failure = _failure(error, function, filename, hidden)
+            failure = _failure(error, function, filename, hidden, layout)
         finally:
             if session is not None:
                 session.close()
@@ -167,8 +179,9 @@ def grade(job, settings):
     """Grade every test cell of ``job``; raise GraderFault if grading itself cannot run."""
     start = time.monotonic()
     budget_end = start + settings.submission_budget
-    functions = reference.functions(job.references)
-    references = sandboxes.reference_sandbox(settings, PREAMBLE, job.references)
+    layout = job.layout
+    functions = reference.functions(job.references, layout.preamble)
+    references = sandboxes.reference_sandbox(settings, layout.preamble, job.references)
     students = remote.StudentSandbox(settings)
     outputs = {}
     try:
@@ -183,9 +196,9 @@ def grade(job, settings):
             why = (f"used up the {seconds:.1f} s this test cell may take (its share of the submission's "
                    f"{settings.submission_budget:g} s grading budget)" if seconds < settings.cell_time_limit
                    else f"used up the {seconds:g} s allowed for one test cell")
-            function = function_of(cell_id)
+            function = layout.function_of(cell_id)
             outputs[cell_id] = run_test_cell(
-                source, cell_id, functions, job.functions.get(function) if function else None, settings,
+                source, cell_id, layout, functions, job.functions.get(function) if function else None, settings,
                 students, references, grading_seed(job.secret, job.student, cell_id), now + seconds, why)
     finally:
         students.close()

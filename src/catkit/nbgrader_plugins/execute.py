@@ -13,6 +13,7 @@ grade the next ones (see :mod:`catkit.grading.pool`).
 """
 
 import atexit
+import functools
 import glob
 import os
 import secrets
@@ -25,7 +26,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Enum, Float, Integer, Unicode
 
 from catkit.grading import cgroups, harness, reference, sandbox
-from catkit.grading.notebook import FUNCTIONS, function_source, grade_id
+from catkit.grading.layout import LayoutError, function_source, grade_id
+from catkit.grading.dask_pool import DaskGradingPool
 from catkit.grading.pool import GradingPool
 from catkit.grading.sandboxes import GraderFault
 from catkit.nbgrader_plugins import status
@@ -51,23 +53,40 @@ def _course_secret(path, log):
     return secret
 
 
+def settings_on_worker(plugin_class, traits, overrides, log):
+    """The grading settings, made on a Dask worker from the plugin's configuration: the sandbox and
+    control groups resolved on the worker's machine, warnings to ``log``."""
+    return plugin_class(**traits, log=log).settings().with_limits(overrides)
+
+
 class _Run:
     """One autograde run of one assignment, in this process."""
 
     def __init__(self, plugin, coursedir, assignment, db_url):
         self.coursedir, self.assignment, self.log = coursedir, assignment, plugin.log
-        self.settings = plugin.settings()
+        # Each notebook's layout (graded functions, imports, limits) and reference answers.
+        self.notebooks = sorted(path.stem for path in Path(self._source_dir()).glob("*.ipynb"))
+        self.references = {name: reference.from_notebook(Path(self._source_dir()) / f"{name}.ipynb")
+                           for name in self.notebooks}
+        limits = [layout.limits for layout, _ in self.references.values() if layout.limits]
+        if len(set(limits)) > 1:
+            raise NotGraded(f"the notebooks of {assignment} set different limits in their metadata: {limits}")
+        overrides = limits[0] if limits else ()
+        # On a Dask cluster, each worker resolves the sandbox and control groups on its own machine.
+        self.settings = None if plugin.scheduler else plugin.settings().with_limits(overrides)
         # A relative path is the course root's (an absolute one stays as it is).
         self.secret = _course_secret(Path(coursedir.root) / (plugin.secret_file or f"{status.STATE}/course_secret"),
                                      plugin.log)
-        self.notebooks = sorted(path.stem for path in Path(self._source_dir()).glob("*.ipynb"))
         self.tests = {name: self._instructor_tests(db_url, name) for name in self.notebooks}
-        self.references = {name: reference.sources_from_notebook(Path(self._source_dir()) / f"{name}.ipynb")
-                           for name in self.notebooks}
         self.plan = [(student, name) for student in self._students(plugin.config) for name in self.notebooks]
-        processes = max(1, plugin.workers or os.cpu_count() or 1)
+        if plugin.scheduler:
+            self.pool = DaskGradingPool(plugin.scheduler, functools.partial(
+                settings_on_worker, type(plugin), plugin.trait_values(config=True), overrides), plugin.log)
+            processes = self.pool.threads  # the cluster's
+        else:
+            processes = max(1, plugin.workers or os.cpu_count() or 1)
+            self.pool = GradingPool(self.settings, processes)
         self.ahead = processes + 1  # submissions graded ahead: one per process, and the next
-        self.pool = GradingPool(self.settings, processes)
         self.progress = Progress(len(self.plan) // max(1, len(self.notebooks)), plugin.log)
         atexit.register(self.close)
 
@@ -101,9 +120,10 @@ class _Run:
         return students
 
     def job(self, nb, student, notebook):
+        layout, references = self.references[notebook]
         return harness.Job(student, self.tests[notebook],
-                           {name: function_source(nb, name) for name in FUNCTIONS},
-                           self.references[notebook], self.secret)
+                           {name: function_source(nb, name) for name in layout.functions},
+                           references, self.secret, layout)
 
     def _prefetch(self, position):
         """Start grading the next submissions from their submitted notebooks."""
@@ -155,6 +175,9 @@ class IsolatedExecute(NbGraderPreprocessor):
     cpu_limit_seconds = Integer(60, help="CPU-time cap of a process in a sandbox, in seconds.").tag(config=True)
     max_processes = Integer(32, help="Process cap of a sandbox.").tag(config=True)
     workers = Integer(0, help="Grading processes working ahead of nbgrader; 0: one per CPU core.").tag(config=True)
+    scheduler = Unicode("", help=(
+        "Address of a dask.distributed scheduler (tcp://host:8786): grade on its workers, each with "
+        "its own sandbox, instead of in local grading processes ('': locally).")).tag(config=True)
     secret_file = Unicode("", help=(
         "The course secret hidden tests draw their inputs from (default: .catkit/course_secret in "
         "the course root, made on first use; never released to students).")).tag(config=True)
@@ -194,10 +217,13 @@ class IsolatedExecute(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        run = self._run(info)
-        root = run.coursedir.root
+        root = CourseDirectory(config=self.config).root
         try:
+            run = self._run(info)
             result = run.grade(nb, info["student"], info["notebook"])
+        except LayoutError as error:  # the instructor's notebook breaks a convention: say which
+            status.record_failure(root, info["assignment"], info["student"], str(error))
+            raise NotGraded(str(error)) from None
         except NotGraded as failure:
             status.record_failure(root, info["assignment"], info["student"], str(failure))
             raise

@@ -10,9 +10,10 @@ expected values.
 import html
 
 from nbformat.v4 import new_markdown_cell
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
-from catkit.grading.notebook import FUNCTIONS, function_of
+from catkit.nbgrader_plugins.assignments import notebook_layout
 
 
 class HideHiddenTests(ClearHiddenTests):
@@ -54,10 +55,12 @@ class FunctionScores(NbGraderPreprocessor):
     """
 
     def preprocess(self, nb, resources):
-        rows = {name: {"score": 0.0, "points": 0.0, "problems": []} for name in FUNCTIONS}
+        info = resources["nbgrader"]
+        layout = notebook_layout(CourseDirectory(config=self.config), info["assignment"], info["notebook"])
+        rows = {name: {"score": 0.0, "points": 0.0, "problems": []} for name in layout.functions}
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
-            function = function_of(meta.get("grade_id", "")) if meta.get("grade") else None
+            function = layout.function_of(meta.get("grade_id", "")) if meta.get("grade") else None
             if function is None or "score" not in meta:
                 continue
             rows[function]["score"] += meta["score"] or 0.0

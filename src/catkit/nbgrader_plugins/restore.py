@@ -13,7 +13,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from catkit.grading.notebook import grade_id
+from catkit.grading.layout import grade_id
 
 
 class RestoreGradedCells(NbGraderPreprocessor):

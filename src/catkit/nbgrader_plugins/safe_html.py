@@ -24,9 +24,11 @@ from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter
 from nbconvert.filters import get_metadata
 from nbconvert.preprocessors.sanitize import SanitizeHTML
+from nbgrader.coursedir import CourseDirectory
 from traitlets import default
 
-from catkit.grading.notebook import function_of
+from catkit.grading.layout import Layout
+from catkit.nbgrader_plugins.assignments import notebook_layout
 from catkit.nbgrader_plugins.maths import drop_mathjax, render_maths
 
 HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
@@ -61,7 +63,7 @@ TOC = re.compile(r'(<div id="toc">\s*<ol>)(.*?)(</ol>)', re.S)
 TOC_ITEM = re.compile(r'<li><a href="#([^"]+)">([^<]*)</a>(?: \(Score: ([0-9.]+) / ([0-9.]+)\))?</li>')
 
 
-def _table_of_contents(page):
+def _table_of_contents(page, layout):
     """nbgrader's list at the top of the page (a "Test cell" or "Comment" link per cell, unnamed)
     becomes one line per function: its points, with links to its visible checks, hidden tests and
     comment. Lines that belong to no function (a late penalty, say) stay as nbgrader wrote them."""
@@ -71,7 +73,7 @@ def _table_of_contents(page):
     functions, others = {}, []
     for item in re.findall(r"<li.*?</li>", match.group(2), re.S):
         found = TOC_ITEM.fullmatch(item)
-        function = function_of(found.group(1).removeprefix("comment-")) if found else None
+        function = layout.function_of(found.group(1).removeprefix("comment-")) if found else None
         if function is None:
             if found is None or not found.group(1).startswith("comment-"):  # empty comments on exercises: noise
                 others.append(item)
@@ -116,7 +118,10 @@ class SanitizingHTMLExporter(HTMLExporter):
 
     def from_notebook_node(self, nb, resources=None, **kw):
         output, resources = super().from_notebook_node(nb, resources, **kw)
-        output = _table_of_contents(drop_mathjax(output))
+        info = resources.get("nbgrader", {})
+        layout = (notebook_layout(CourseDirectory(config=self.config), info["assignment"], info["notebook"])
+                  if "assignment" in info and "notebook" in info else Layout())
+        output = _table_of_contents(drop_mathjax(output), layout)
         return output.replace("</head>", STYLE + "</head>", 1), resources
 
     def default_filters(self):

@@ -1,0 +1,140 @@
+"""What the engine knows of an assignment, read from its instructor notebook (nothing is built in).
+
+A notebook the engine can grade has:
+
+- **answer cells** with grade_id ``<function>_solution`` that define ``def <function>(...)`` at top
+  level: the graded functions, in notebook order (other answer cells, such as
+  ``exercise1_solution``, are graded by their test cells without a student function);
+- **test cells** (nbgrader "autograder tests") whose grade_id starts with the function they score,
+  e.g. ``sigmoid_checks``, ``sigmoid_hidden_tests`` (the longest matching name wins, so
+  ``sigmoid_derivative_checks`` scores ``sigmoid_derivative``); hidden parts between
+  ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``;
+- a code cell tagged ``graded-imports`` holding only import statements: what every answer may rely
+  on besides its arguments and the graded functions defined before it;
+- optionally, notebook metadata ``{"catkit": {"limits": {"timeout": 10, ...}}}`` for an assignment
+  that needs other limits than the course's (see :data:`LIMITS`).
+"""
+
+import ast
+from dataclasses import dataclass
+
+from catkit.errors import CatkitError
+
+IMPORTS_TAG = "graded-imports"
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+SOLUTION_SUFFIX = "_solution"
+# Per-assignment limits a notebook may set, and their type (the course's settings otherwise).
+LIMITS = {"timeout": float, "cell_time_limit": float, "submission_budget": float,
+          "memory_limit_mb": int, "cpu_limit_seconds": int, "max_processes": int}
+
+
+class LayoutError(CatkitError):
+    """The notebook does not follow the conventions the engine reads."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    functions: tuple = ()   # graded functions, in notebook order
+    preamble: str = ""      # the graded-imports cell(s): what every answer may rely on
+    limits: tuple = ()      # ((setting, value), ...) this assignment sets for itself
+
+    def relies_on(self, function):
+        """The graded functions ``function`` may call: those the notebook defines before it. Their
+        reference versions stand in for the student's while ``function`` is graded (no cascades),
+        and no later one is offered (it could compute ``function`` itself)."""
+        return self.functions[:self.functions.index(function)]
+
+    def function_of(self, cell_id):
+        """The graded function a test cell scores, from its grade_id prefix (None if none)."""
+        matches = [name for name in self.functions if (cell_id or "").startswith(name)]
+        return max(matches, key=len) if matches else None
+
+    @property
+    def imported_names(self):
+        """The names the preamble binds (``np``, ``math``...), for messages to students."""
+        names = []
+        for node in ast.parse(self.preamble).body:
+            names += [alias.asname or alias.name.split(".")[0] for alias in node.names]
+        return names
+
+    def merged(self, other):
+        """One layout for an assignment of several notebooks (limits must agree)."""
+        if self.limits and other.limits and self.limits != other.limits:
+            raise LayoutError(f"the notebooks of one assignment set different limits: {dict(self.limits)} "
+                              f"and {dict(other.limits)}")
+        preamble = self.preamble + "".join(line + "\n" for line in other.preamble.splitlines()
+                                           if line not in self.preamble.splitlines())
+        return Layout(self.functions + tuple(f for f in other.functions if f not in self.functions),
+                      preamble, self.limits or other.limits)
+
+
+def grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def solution_cell_id(function):
+    return f"{function}{SOLUTION_SUFFIX}"
+
+
+def is_hidden(source):
+    return BEGIN_HIDDEN in source
+
+
+def _top_level_functions(source):
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+def _preamble(nb, where):
+    cells = [cell for cell in nb.cells
+             if cell.cell_type == "code" and IMPORTS_TAG in cell.get("metadata", {}).get("tags", [])]
+    lines = []
+    for cell in cells:
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError as error:
+            raise LayoutError(f"{where}: the cell tagged {IMPORTS_TAG!r} is not valid Python ({error})") from None
+        for node in tree.body:
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                raise LayoutError(f"{where}: the cell tagged {IMPORTS_TAG!r} may hold only import statements; "
+                                  f"line {node.lineno} is not one: {ast.get_source_segment(cell.source, node)!r}")
+            lines.append(ast.get_source_segment(cell.source, node))
+    return "".join(line + "\n" for line in lines)
+
+
+def _limits(nb, where):
+    limits = nb.get("metadata", {}).get("catkit", {}).get("limits", {})
+    unknown = sorted(set(limits) - set(LIMITS))
+    if unknown:
+        raise LayoutError(f"{where}: unknown limit(s) {unknown} in the notebook metadata catkit.limits; "
+                          f"known ones: {', '.join(LIMITS)}")
+    try:
+        return tuple(sorted((name, LIMITS[name](value)) for name, value in limits.items()))
+    except (TypeError, ValueError) as error:
+        raise LayoutError(f"{where}: a limit in the notebook metadata catkit.limits is not a number ({error})") from None
+
+
+def layout_of(nb, where="the notebook"):
+    """The layout of an instructor notebook (``where`` names it in errors)."""
+    functions = []
+    for cell in nb.cells:
+        cell_id = grade_id(cell) or ""
+        if cell.cell_type == "code" and cell_id.endswith(SOLUTION_SUFFIX):
+            name = cell_id[:-len(SOLUTION_SUFFIX)]
+            if name in _top_level_functions(cell.source) and name not in functions:
+                functions.append(name)
+    return Layout(tuple(functions), _preamble(nb, where), _limits(nb, where))
+
+
+def function_source(nb, function):
+    """Source of the cell that defines ``function``: its answer cell, or else the last code cell
+    with a top-level ``def function`` (a student may have broken the cell's metadata)."""
+    code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for cell in code_cells:
+        if grade_id(cell) == solution_cell_id(function):
+            return cell.source
+    defining = [cell.source for cell in code_cells if function in _top_level_functions(cell.source)]
+    return defining[-1] if defining else None
