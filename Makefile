@@ -52,7 +52,7 @@ test: setup
 
 # Regenerate the committed student version and the example submissions from source/.
 release: setup
-	$(RUN) $(BIN)/nbgrader generate_assignment logistic_regression --force
+	for assignment in $$(ls source); do $(RUN) $(BIN)/nbgrader generate_assignment $$assignment --force || exit 1; done
 	$(RUN) $(BIN)/catkit examples
 
 bench: setup

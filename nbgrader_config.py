@@ -58,6 +58,12 @@ c.IsolatedExecute.submission_budget = 60  # seconds for all test cells of a subm
 c.IsolatedExecute.memory_limit_mb = 1536  # per sandbox, everything it starts included
 c.IsolatedExecute.max_processes = 32      # per sandbox, its own (not shared with other users' processes)
 c.IsolatedExecute.workers = 0       # grading processes working ahead of nbgrader; 0: one per core
+# Grade on a dask.distributed cluster instead of local grading processes: nbgrader stays here, each
+# submission is graded by a Dask worker with the sandbox of its own machine (bubblewrap, control
+# groups, resolved there). Equivalent: `nbgrader autograde A --IsolatedExecute.scheduler=tcp://...`.
+# `catkit grade A --submissions DIR --scheduler tcp://...` also runs one nbgrader per worker when the
+# gradebook is PostgreSQL (README: "A class on several machines").
+# c.IsolatedExecute.scheduler = "tcp://grader-0.example.org:8786"
 # Hidden tests draw their inputs from this secret (made on first grading; keep it, never release it).
 c.IsolatedExecute.secret_file = ".catkit/course_secret"
 

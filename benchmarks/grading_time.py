@@ -2,7 +2,7 @@
 
 Not a test: it measures and prints a table (the README quotes it). On fresh copies of the course,
 the same class (``--students`` submissions: the reference answer and each typical one-bug
-mistake of ``catkit.examples.MISTAKES`` in turn) is graded by one plain
+mistake of ``examples/mistakes/logistic_regression.toml`` in turn) is graded by one plain
 ``nbgrader autograde logistic_regression`` per configuration:
 
 1. the kit as configured: per-function grading, bubblewrap sandboxes in control groups, reference
@@ -32,7 +32,7 @@ from pathlib import Path
 import nbformat
 
 from catkit import course, submissions
-from catkit.examples import MISTAKES
+from catkit.examples import mistakes
 from catkit.grading import cgroups, sandbox
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,7 +53,7 @@ def make_class(root, students):
     name = course.notebooks(root, ASSIGNMENT)[0].name
     release = nbformat.read(root / "release" / ASSIGNMENT / name, as_version=4)
     source = nbformat.read(root / "source" / ASSIGNMENT / name, as_version=4)
-    kinds = [("correct", {})] + [(mistake, edits) for mistake, (_, edits, _) in MISTAKES.items()]
+    kinds = [("correct", {})] + [(name, mistake.edits) for name, mistake in mistakes(REPO, ASSIGNMENT).items()]
     for i in range(students):
         kind, edits = kinds[0] if i % 2 == 0 else kinds[1 + (i // 2) % (len(kinds) - 1)]
         course.submit(root, f"s{i:03d}-{kind}", ASSIGNMENT, name, submissions.fill(release, source, edits))

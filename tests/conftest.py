@@ -43,7 +43,7 @@ class Assignment:
 
     @cached_property
     def layout(self):
-        return layout_of(read(self.source_nb), str(self.source_nb))
+        return layout_of(nbformat.read(self.source_nb, as_version=4), str(self.source_nb))
 
     @property
     def functions(self):

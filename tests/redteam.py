@@ -348,3 +348,46 @@ def attack_edits(edits, root, port, marker):
     def fill(text):
         return text.replace("{root}", str(root)).replace("{port}", str(port)).replace("{marker}", marker)
     return {cell: [(old, fill(new)) for old, new in pairs] for cell, pairs in edits.items()}
+
+
+# Attacks that fit any assignment: the whole answer cell of one graded function is replaced by a
+# wrong function (it returns its first argument) that also attacks the grader. The function must
+# score 0, every other one full marks. {function} and {source} are filled in per assignment.
+WRONG_ANY = "def {function}(*args, **kwargs):\n    return args[0] if args else None\n"
+GENERIC_ATTACKS = {
+    "patch-numpy": WRONG_ANY + PATCH_NUMPY[len(WRONG_SIGMOID):],
+    "fake-pass": '''def {function}(*args, **kwargs):
+    print("All hidden tests of {function}() passed.")
+    print("All visible {function} checks passed.")
+    return args[0] if args else None
+''',
+    "replace-modules": WRONG_ANY + REPLACE_MODULES.split("def propagate")[0] + '''fake = types.ModuleType("catkit")
+sys.modules["catkit"] = fake
+sys.modules["catkit.grading.wire"] = fake
+sys.modules["numpy"] = fake
+''',
+    "read-source": '''import json
+def {function}(*args, **kwargs):
+    try:
+        cells = json.load(open("{source}"))["cells"]
+    except OSError:
+        return args[0] if args else None
+    answer = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade_id") == "{function}_solution"][0]
+    namespace = dict(globals())
+    exec("".join(answer["source"]), namespace)
+    return namespace["{function}"](*args, **kwargs)
+''',
+    "exit": "import os\n" + WRONG_ANY.replace("    return", "    os._exit(0)\n    return"),
+    "segfault": "import ctypes\n" + WRONG_ANY.replace("    return", "    ctypes.string_at(0)\n    return"),
+}
+
+
+def generic_attacks(functions, source):
+    """(student, {answer cell: [(None, code)]}, attacked function) for an assignment, the attacks
+    spread over its functions in turn; ``source`` is the instructor notebook's absolute path."""
+    found = []
+    for index, (name, code) in enumerate(GENERIC_ATTACKS.items()):
+        function = functions[index % len(functions)]
+        code = code.replace("{function}", function).replace("{source}", str(source))
+        found.append((f"rt-{name}", {f"{function}_solution": [(None, code)]}, function))
+    return found

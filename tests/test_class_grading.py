@@ -35,6 +35,7 @@ from conftest import MISTAKES
 from catkit.gradebook import open_gradebook
 from catkit.grading.layout import grade_id
 from conftest import FUNCTIONS
+from catkit.nbgrader_plugins.export import assignment_file
 from catkit.nbgrader_plugins.status import read_stamp
 from catkit.submissions import answers
 
@@ -342,7 +343,7 @@ def test_a_slow_submission_stays_within_its_budget(template, tmp_path):
 
 def _export(root):
     course.nbgrader(root, "export", "--to", str(root / "grades.csv"))
-    with open(root / "grades.csv", newline="") as handle:
+    with open(assignment_file(root / "grades.csv", ASSIGNMENT), newline="") as handle:
         return {row["student_id"]: row for row in csv.DictReader(handle)}
 
 

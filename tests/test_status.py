@@ -14,6 +14,7 @@ from nbgrader.coursedir import CourseDirectory
 from catkit.gradebook import open_gradebook
 from conftest import FUNCTIONS
 from catkit.nbgrader_plugins import status
+from catkit.nbgrader_plugins.export import assignment_file
 
 POINTS = [*FUNCTIONS, "total"]
 
@@ -38,7 +39,7 @@ def rows(tmp_path_factory):
     run = course.autograde(root, ASSIGNMENT)
     assert run.returncode != 0  # nbgrader reports the failed submissions; the export still says who
     course.nbgrader(root, "export", "--to", str(root / "grades.csv"))
-    with open(root / "grades.csv", newline="") as handle:
+    with open(assignment_file(root / "grades.csv", ASSIGNMENT), newline="") as handle:
         return {row["student_id"]: row for row in csv.DictReader(handle)}
 
 

@@ -1,7 +1,7 @@
 """The ``catkit`` command: the course's main job, grading, and data tools.
 
     catkit demo                      generate, grade the bundled example submissions of every assignment
-    catkit grade ASSIGNMENT --submissions DIR [--force]
+    catkit grade ASSIGNMENT --submissions DIR [--force] [--scheduler tcp://HOST:PORT]
     catkit report ASSIGNMENT         the class report (reports/ASSIGNMENT.html), after grading
     catkit examples                  rewrite the bundled example submissions after editing the notebook
     catkit data check [DIR]          check a data folder (default: the one the notebook would load)
@@ -54,9 +54,9 @@ def data_from_photos(cat, non_cat, out, test_fraction, seed, overwrite):
         print(f"wrote {path}")
 
 
-def grade(root, assignment, submissions, force=False):
+def grade(root, assignment, submissions, force=False, scheduler=None):
     from catkit import course
-    maxima, results, run = course.grade(root, assignment, submissions, force)
+    maxima, results, run = course.grade(root, assignment, submissions, force, scheduler)
     print(course.table(maxima, results))
     print(f"\nAutograded notebooks: {Path(root) / 'autograded'}/<student>/{assignment}/")
     print(f"Feedback:             {Path(root) / 'feedback'}/<student>/{assignment}/*.html")
@@ -123,6 +123,8 @@ def parser():
     graded.add_argument("--submissions", required=True, help="folder of <student>/<assignment>/*.ipynb")
     graded.add_argument("--force", action="store_true",
                         help="regrade every submission (by default those already graded are skipped)")
+    graded.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                        help="grade on this dask.distributed cluster (README: A class on several machines)")
     reported = commands.add_parser("report", help="write the class report reports/<assignment>.html (after grading)")
     reported.add_argument("assignment")
     data = commands.add_parser("data", help="data set tools").add_subparsers(dest="action", required=True)
@@ -149,7 +151,7 @@ def run(args):
     elif args.command == "report":
         print(class_report(Path.cwd(), args.assignment))
     elif args.command == "grade":
-        grade(Path.cwd(), args.assignment, args.submissions, args.force)
+        grade(Path.cwd(), args.assignment, args.submissions, args.force, args.scheduler)
     elif args.action == "check":
         data_check(args.directory)
     elif args.action == "synth":

@@ -129,17 +129,17 @@ class AutogradeRun:
     log_tail: str = ""
 
 
-def autograde(root, assignment, force=False):
-    """One ``nbgrader autograde`` for the whole class. Its progress bar and warnings go straight to
-    the user's terminal (stderr is not captured: the bar shows only on a terminal); its log file
-    keeps them for the error message. A non-zero exit (some submissions failed) is returned, not
+def autograde(root, assignment, force=False, *options):
+    """One ``nbgrader autograde`` for the whole class (``options``: more of its command line). Its
+    progress bar and warnings go straight to the user's terminal (stderr is not captured: the bar
+    shows only on a terminal); its log file keeps them for the error message. A non-zero exit (some submissions failed) is returned, not
     raised, so that what was graded is still exported. Without ``force`` nbgrader skips what is
     completely graded and the kit's ResumableExporter regrades what was interrupted."""
     log = Path(root) / STATE / "autograde.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.unlink(missing_ok=True)  # nbgrader appends to its log file
     args = ["autograde", assignment, "--log-level=WARN", f"--NbGrader.logfile={log}"]
-    command, env = _nbgrader_command(*args, *(["--force"] if force else []))
+    command, env = _nbgrader_command(*args, *(["--force"] if force else []), *options)
     returncode = subprocess.run(command, cwd=root, env=env).returncode
     tail = log.read_text(errors="replace").strip().splitlines()[-12:] if log.exists() else []
     return AutogradeRun(returncode, log, "\n".join(tail) if returncode else "")
@@ -158,15 +158,20 @@ def _grading_seconds(root, assignment, student):
     return sum(found["grading_seconds"] for found in stamps if found)
 
 
-def grade(root, assignment, submissions, force=False):
-    """Generate the student version, autograde the class in one run, export, write feedback.
+def grade(root, assignment, submissions, force=False, scheduler=None):
+    """Generate the student version, autograde the class in one run (or, with ``scheduler``, on
+    that Dask cluster: see :mod:`catkit.cluster`), export, write feedback.
     Returns the points per function, a result per student and the autograde run."""
     root = Path(root).resolve()
     notebooks(root, assignment)
     students = find_submissions(submissions, assignment)
     nbgrader(root, "generate_assignment", assignment, "--force")
     collect(root, assignment, submissions, students)
-    run = autograde(root, assignment, force)
+    if scheduler:
+        from catkit import cluster
+        run = cluster.autograde(root, assignment, scheduler, force)
+    else:
+        run = autograde(root, assignment, force)
     export = root / "exports" / "grades.csv"
     export.parent.mkdir(exist_ok=True)
     nbgrader(root, "export", "--to", str(export))

@@ -46,6 +46,7 @@ def open_gradebook(root):
 def shown_url(url):
     """``url`` fit to print or to put in a page: its password, if any, replaced by ``***``."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except (ArgumentError, ValueError):
         return "<the gradebook URL configured in nbgrader_config.py>" if "@" in str(url) else str(url)
+    return str(url) if parsed.password is None else parsed.render_as_string(hide_password=True)

@@ -10,8 +10,8 @@ half-graded submission that every later run skipped.
   graded notebook, after it saved the grades.
 - :class:`ResumableExporter`, the autograde exporter (``c.Autograde.exporter_class``), is created by
   nbgrader once per run, before it looks at any submission: it first removes every autograded
-  folder of the run's assignment whose notebooks are not all stamped, so nbgrader grades those
-  submissions again. Grading is deterministic, so a regraded submission gets the same grades.
+  folder of the run's assignment and students whose notebooks are not all stamped, so nbgrader
+  grades those submissions again. Grading is deterministic, so a regraded submission gets the same grades.
 """
 
 import glob
@@ -34,13 +34,18 @@ class MarkGraded(NbGraderPreprocessor):
 
 
 def interrupted(coursedir, assignment):
-    """Autograded folders of ``assignment`` holding a notebook without the stamp, or none at all."""
+    """Autograded folders of ``assignment`` holding a notebook without the stamp, or none at all,
+    of this run's students only (``--student``, ``CourseDirectory.student_id_exclude``): other
+    nbgrader runs may be grading the others at this moment (one per shard of the class, say)."""
     names = [path.name for path in Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
              .glob("*.ipynb")]
+    excluded = set(filter(None, coursedir.student_id_exclude.split(",")))
     found = []
     pattern = coursedir.format_path(coursedir.autograded_directory, coursedir.student_id, assignment)
     for folder in sorted(Path(path) for path in glob.glob(pattern)):
         student = folder.parent.name  # nbgrader's layout: autograded/<student>/<assignment>
+        if student in excluded:
+            continue
         submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
         expected = [name for name in names if (submitted / name).exists()] or names
         if not folder.is_dir() or any(read_stamp(folder / name) is None for name in expected):
