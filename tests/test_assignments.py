@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import (ASSIGNMENTS, course, gradebook_scores, make_course, maxima, needs_manual_grading, read,
+from conftest import (ASSIGNMENTS, REPO, course, gradebook_scores, make_course, maxima, needs_manual_grading, read,
                       release_nb, solved, submit)
 from redteam import generic_attacks
 
@@ -153,3 +153,15 @@ def test_export_has_a_file_per_assignment_with_a_column_per_function(graded_clas
         summary = {row["student_id"]: row for row in csv.DictReader(handle)}
     assert summary["reference"]["total"] == summary["reference"]["max_score"] == f"{sum(graded_class.maxima.values()):g}"
     assert {row["assignment"] for row in summary.values()} == {a.name}
+
+
+def test_the_engine_names_no_function_of_any_assignment():
+    """Everything about an assignment comes from its notebook: the engine's code names none of its
+    functions (not even in a comment), so a new assignment needs no change to it."""
+    import re
+    engine = sorted((REPO / "src" / "catkit" / "grading").glob("*.py")) + \
+        sorted((REPO / "src" / "catkit" / "nbgrader_plugins").glob("*.py"))
+    names = {function for assignment in ASSIGNMENTS for function in assignment.functions}
+    found = [f"{path.name}: {name}" for path in engine for name in sorted(names)
+             if re.search(rf"(?<![.\w]){re.escape(name)}\b", path.read_text())]  # (not logging.propagate)
+    assert len(engine) > 15 and found == []

@@ -12,7 +12,7 @@ scores as usual: an ``error`` output or any ``stderr`` text means no points.
 
 Deterministic: hidden tests draw their inputs from ``GRADING_SEED``, which this module derives
 from the course secret, the student id and the cell id, so grading the same submission again
-gives the same inputs, scores and feedback, and no student can predict another's inputs.
+gives the same inputs, scores and feedback, and no student can guess another's inputs.
 
 Bounded: a submission has a wall-clock budget; each test cell may use its fair share of what is
 left (unused time passes on to the next cells), so one slow function cannot hold the class, nor

@@ -3,11 +3,11 @@
 A notebook the engine can grade has:
 
 - **answer cells** with grade_id ``<function>_solution`` that define ``def <function>(...)`` at top
-  level: the graded functions, in notebook order (other answer cells, such as
-  ``exercise1_solution``, are graded by their test cells without a student function);
+  level: the graded functions, in notebook order (other answer cells, an exercise that computes
+  values rather than a function, are graded by their test cells without a student function);
 - **test cells** (nbgrader "autograder tests") whose grade_id starts with the function they score,
-  e.g. ``sigmoid_checks``, ``sigmoid_hidden_tests`` (the longest matching name wins, so
-  ``sigmoid_derivative_checks`` scores ``sigmoid_derivative``); hidden parts between
+  e.g. ``f_checks``, ``f_hidden_tests`` (the longest matching name wins, so ``f_prime_checks``
+  scores ``f_prime`` when both are graded); hidden parts between
   ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``;
 - a code cell tagged ``graded-imports`` holding only import statements: what every answer may rely
   on besides its arguments and the graded functions defined before it;

@@ -1,7 +1,7 @@
 """The reference functions, served to a student's function from a sandbox of their own.
 
-When a student's ``propagate`` calls ``sigmoid``, the call lands here (through the stand-in
-:class:`catkit.grading.worker.Reference`) and the instructor's ``sigmoid`` computes the answer: one
+When a student's function calls a graded function defined before it, the call lands here (through
+the stand-in :class:`catkit.grading.worker.Reference`) and the instructor's version computes the answer: one
 mistake is never charged twice, and the reference code never enters a process that runs student
 code. A child serves one test cell, and only the functions the graded one may rely on. Its
 answers carry the value and what the function printed; an error carries its type and message,
