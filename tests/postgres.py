@@ -20,7 +20,6 @@ import socket
 import stat
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -116,7 +115,7 @@ class PostgresServer:
 
     def new_database(self, name):
         """Create an empty database ``name`` (dropping one of that name) and return its URL."""
-        client = dict(cwd=self.folder, capture_output=True, text=True, timeout=60)
+        client = {"cwd": self.folder, "capture_output": True, "text": True, "timeout": 60}
         where = ["-h", "127.0.0.1", "-p", str(self.port), "-U", self.user]
         subprocess.run([str(self.bindir / "dropdb"), *where, "--if-exists", name], check=True,
                        **client)
