@@ -60,7 +60,8 @@ def grade(root, assignment, submissions, force=False, scheduler=None):
     print(course.table(maxima, results))
     print(f"\nAutograded notebooks: {Path(root) / 'autograded'}/<student>/{assignment}/")
     print(f"Feedback:             {Path(root) / 'feedback'}/<student>/{assignment}/*.html")
-    print(f"Grades (CSV):         {Path(root) / 'exports' / 'grades.csv'}")
+    print(f"Grades (CSV):         {Path(root) / 'exports' / 'grades.csv'} (all assignments), "
+          f"{Path(root) / 'exports' / f'grades_{assignment}.csv'} (points per function)")
     if any(result.graded for result in results):
         print(f"Class report:         {class_report(root, assignment)}")
     not_graded = [result for result in results if not result.graded]
