@@ -1,11 +1,13 @@
 """The kit's own commands: clear messages and a non-zero exit for bad input, never a traceback."""
 
+import csv
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ASSIGNMENT, NOTEBOOK, REPO, make_course
+from conftest import ASSIGNMENT, ASSIGNMENTS, NOTEBOOK, REPO, make_course
 
 CATKIT = str(Path(sys.executable).parent / "catkit")
 
@@ -148,17 +150,36 @@ def test_from_photos_builds_a_set_and_never_overwrites_one(tmp_path):
     assert (tmp_path / "built" / "train_catvnoncat.h5").read_bytes() == before
 
 
-def test_demo_grades_the_bundled_examples_and_prints_the_table(tmp_path):
+def test_demo_grades_the_bundled_examples_of_every_assignment_and_prints_the_tables(tmp_path):
     root = tmp_path / "course"
     for name in ("source", "data", "examples"):
         shutil.copytree(REPO / name, root / name)
     shutil.copy(REPO / "nbgrader_config.py", root)
     result = catkit("demo", cwd=root)
     assert result.returncode == 0, result.stderr[-3000:]
-    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.startswith("example-")}
-    assert rows["example-correct"][1:8] == ["3/3", "2/2", "5/5", "4/4", "3/3", "3/3", "20/20"]
-    assert rows["example-untouched"][7] == "0/20"
-    assert rows["example-sigmoid-sign-error"][1] == "0/3" and rows["example-model-global"][6] == "0/3"
-    assert all(float(row[8]) < 30 for row in rows.values())  # seconds per submission
-    assert (root / "exports" / "grades.csv").is_file()
-    assert len(list((root / "feedback").glob(f"*/{ASSIGNMENT}/*.html"))) == len(rows) == 7
+    sections = dict(re.findall(r"== (\w+) ==\n(.*?)(?=\n== |\Z)", result.stdout, re.S))
+    assert sorted(sections) == sorted(a.name for a in ASSIGNMENTS)
+
+    def rows(assignment):
+        return {line.split()[0]: line.split() for line in sections[assignment].splitlines()
+                if line.startswith("example-")}
+    logistic = rows(ASSIGNMENT)
+    assert logistic["example-correct"][1:8] == ["3/3", "2/2", "5/5", "4/4", "3/3", "3/3", "20/20"]
+    assert logistic["example-untouched"][7] == "0/20"
+    assert logistic["example-sigmoid-sign-error"][1] == "0/3" and logistic["example-model-global"][6] == "0/3"
+    assert all(float(row[8]) < 30 for row in logistic.values())  # seconds per submission
+    basics = rows("python_basics_numpy")
+    assert basics["example-correct"][1:10] == ["2/2", "2/2", "2/2", "3/3", "3/3", "4/4", "2/2", "2/2", "20/20"]
+    assert basics["example-softmax-total-sum"][6] == "0/4" and basics["example-untouched"][9] == "0/20"
+    # One export for the course: a summary row per student and assignment, a file per assignment.
+    with open(root / "exports" / "grades.csv", newline="") as handle:
+        summary = {(row["student_id"], row["assignment"]): (row["total"], row["status"]) for row in csv.DictReader(handle)}
+    assert summary["example-correct", ASSIGNMENT] == summary["example-correct", "python_basics_numpy"] == ("20", "graded")
+    students = set(logistic) | set(basics)  # every student has a row for every assignment, submitted or not
+    assert len(summary) == 2 * len(students)
+    assert summary["example-L1-no-abs", ASSIGNMENT] == ("", "not graded: no submission")
+    for assignment in ASSIGNMENTS:
+        with open(root / "exports" / f"grades_{assignment.name}.csv", newline="") as handle:
+            header = next(csv.reader(handle))
+        assert header == ["student_id", "first_name", "last_name", "email", *assignment.functions, "total", "status"]
+        assert len(list((root / "feedback").glob(f"*/{assignment.name}/*.html"))) == len(rows(assignment.name))
