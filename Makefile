@@ -55,8 +55,9 @@ release: setup
 	for assignment in $$(ls source); do $(RUN) $(BIN)/nbgrader generate_assignment $$assignment --force || exit 1; done
 	$(RUN) $(BIN)/catkit examples
 
+# make bench ARGS=--dask: one nbgrader vs a local Dask cluster of 1 and 2 workers (PostgreSQL gradebook)
 bench: setup
-	$(RUN) $(BIN)/python benchmarks/grading_time.py
+	$(RUN) $(BIN)/python benchmarks/grading_time.py $(ARGS)
 
 clean:
 	rm -rf submitted feedback exports gradebook.db; find autograded -mindepth 1 ! -name README.md -delete

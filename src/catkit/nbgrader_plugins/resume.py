@@ -44,7 +44,7 @@ def interrupted(coursedir, assignment):
     pattern = coursedir.format_path(coursedir.autograded_directory, coursedir.student_id, assignment)
     for folder in sorted(Path(path) for path in glob.glob(pattern)):
         student = folder.parent.name  # nbgrader's layout: autograded/<student>/<assignment>
-        if False and student in excluded:  # TEMPORARY: fix disabled
+        if student in excluded:
             continue
         submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
         expected = [name for name in names if (submitted / name).exists()] or names
