@@ -1,5 +1,6 @@
 """Shared helpers: a temporary copy of the course, submissions, and real nbgrader runs."""
 
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -8,10 +9,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from sqlalchemy import text
 
 from catkit import course, examples, submissions
 from catkit.gradebook import open_gradebook
-from catkit.grading.layout import layout_of
+from catkit.grading.layout import grade_id, layout_of
 from catkit.nbgrader_plugins.export import function_maxima, function_scores
 from postgres import postgres  # noqa: F401  (fixture: a real PostgreSQL server, tests/postgres.py)
 
@@ -105,3 +107,35 @@ def needs_manual_grading(root, student, assignment=LOGISTIC):
     with open_gradebook(root) as gb:
         submission = gb.find_submission(assignment.name, student)
         return [g.name for nb in submission.notebooks for g in nb.grades if g.needs_manual_grade]
+
+
+def write_secret(root, secret):
+    """Give the course at ``root`` this course secret (as the grader would make it: 0600, once)."""
+    path = root / ".catkit" / "course_secret"
+    path.parent.mkdir(exist_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        handle.write(secret)
+
+
+def autograded_nb(root, student, assignment=LOGISTIC):
+    return root / "autograded" / student / assignment.name / assignment.notebook
+
+
+def graded_outputs(root, student, assignment=LOGISTIC):
+    """grade_id -> outputs (plain data) of every graded code cell of the autograded notebook."""
+    nb = read(autograded_nb(root, student, assignment))
+    return {grade_id(cell): json.loads(json.dumps(cell.outputs)) for cell in nb.cells
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
+
+
+def gradebook_counts(root, assignment=LOGISTIC):
+    """student -> [submissions, submitted notebooks, grades], straight from the database: a
+    submission graded twice would show more rows."""
+    with open_gradebook(root) as gb:
+        rows = gb.db.execute(text(
+            "SELECT sa.student_id, COUNT(DISTINCT sa.id), COUNT(DISTINCT sn.id), COUNT(g.id) "
+            "FROM submitted_assignment sa JOIN assignment a ON sa.assignment_id = a.id "
+            "LEFT JOIN submitted_notebook sn ON sn.assignment_id = sa.id "
+            "LEFT JOIN grade g ON g.notebook_id = sn.id WHERE a.name = :assignment GROUP BY sa.student_id"),
+            {"assignment": assignment.name}).all()
+    return {student: list(counts) for student, *counts in rows}

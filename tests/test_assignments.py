@@ -32,11 +32,7 @@ class GradedClass:
     attacks: list
 
 
-@pytest.fixture(scope="session")
-def graded_class(request, tmp_path_factory):
-    """The graded class of the assignment given by indirect parametrisation."""
-    assignment = request.param
-    root = make_course(tmp_path_factory.mktemp(assignment.name), "\nc.IsolatedExecute.timeout = 8\n", assignment)
+def _grade_class(assignment, root):
     submit(root, "reference", solved(root, assignment=assignment), assignment)
     submit(root, "untouched", release_nb(root, assignment), assignment)
     for name, mistake in assignment.mistakes.items():
@@ -49,9 +45,18 @@ def graded_class(request, tmp_path_factory):
     return GradedClass(assignment, root, gradebook_scores(root, assignment), maxima(root, assignment), attacks)
 
 
-def graded(assignments):
-    """Parametrise ``graded_class`` over ``assignments`` (one class graded per assignment)."""
-    return pytest.mark.parametrize("graded_class", assignments, ids=str, indirect=True)
+@pytest.fixture(scope="session")
+def class_of(tmp_path_factory):
+    """``class_of(assignment)``: the class of that assignment, graded once in the session."""
+    graded = {}
+
+    def get(assignment):
+        if assignment.name not in graded:
+            root = make_course(tmp_path_factory.mktemp(assignment.name), "\nc.IsolatedExecute.timeout = 8\n",
+                               assignment)
+            graded[assignment.name] = _grade_class(assignment, root)
+        return graded[assignment.name]
+    return get
 
 
 MISTAKES = [(assignment, name) for assignment in ASSIGNMENTS for name in assignment.mistakes]
@@ -91,8 +96,9 @@ def _autograded(graded_class, student):
     return read(graded_class.root / "autograded" / student / a.name / a.notebook)
 
 
-@graded(ASSIGNMENTS)
-def test_reference_gets_full_marks_on_every_function(graded_class):
+@each_assignment
+def test_reference_gets_full_marks_on_every_function(class_of, assignment):
+    graded_class = class_of(assignment)
     points = {}
     for cell in read(graded_class.assignment.source_nb).cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -107,8 +113,9 @@ def test_reference_gets_full_marks_on_every_function(graded_class):
             assert not [o for o in cell.outputs if o.output_type == "error" or o.get("name") == "stderr"], cell.outputs
 
 
-@graded(ASSIGNMENTS)
-def test_untouched_release_gets_zero_everywhere_without_failing(graded_class):
+@each_assignment
+def test_untouched_release_gets_zero_everywhere_without_failing(class_of, assignment):
+    graded_class = class_of(assignment)
     functions = graded_class.assignment.functions
     assert graded_class.scores["untouched"] == {**dict.fromkeys(functions, 0.0), "total": 0.0}
     assert needs_manual_grading(graded_class.root, "untouched", graded_class.assignment) == []
@@ -117,8 +124,9 @@ def test_untouched_release_gets_zero_everywhere_without_failing(graded_class):
     assert len(verdicts) == 2 * len(functions) and all(o.ename == "NotImplementedError" for o in verdicts)
 
 
-@pytest.mark.parametrize("graded_class, mistake", MISTAKES, ids=str, indirect=["graded_class"])
-def test_each_mistake_loses_points_on_its_function_alone(graded_class, mistake):
+@pytest.mark.parametrize("assignment, mistake", MISTAKES, ids=str)
+def test_each_mistake_loses_points_on_its_function_alone(class_of, assignment, mistake):
+    graded_class = class_of(assignment)
     function, _, what, _ = graded_class.assignment.mistakes[mistake]
     scores, top = graded_class.scores[mistake], graded_class.maxima
     assert scores[function] < top[function], f"{mistake} ({what}) kept all points of {function}"
@@ -129,8 +137,9 @@ def test_each_mistake_loses_points_on_its_function_alone(graded_class, mistake):
     assert not {"SyntaxError", "IndentationError"} & set(errors), f"{mistake} does not compile"
 
 
-@pytest.mark.parametrize("graded_class, student, function", ATTACKS, ids=str, indirect=["graded_class"])
-def test_attacks_earn_nothing_they_did_not_implement(graded_class, student, function):
+@pytest.mark.parametrize("assignment, student, function", ATTACKS, ids=str)
+def test_attacks_earn_nothing_they_did_not_implement(class_of, assignment, student, function):
+    graded_class = class_of(assignment)
     scores = graded_class.scores[student]
     for other in graded_class.assignment.functions:
         expected = 0 if other == function else graded_class.maxima[other]
@@ -138,8 +147,9 @@ def test_attacks_earn_nothing_they_did_not_implement(graded_class, student, func
     assert needs_manual_grading(graded_class.root, student, graded_class.assignment) == []
 
 
-@graded(ASSIGNMENTS)
-def test_export_has_a_file_per_assignment_with_a_column_per_function(graded_class):
+@each_assignment
+def test_export_has_a_file_per_assignment_with_a_column_per_function(class_of, assignment):
+    graded_class = class_of(assignment)
     a = graded_class.assignment
     with open(assignment_file(graded_class.root / "grades.csv", a.name), newline="") as handle:
         rows = list(csv.DictReader(handle))

@@ -16,7 +16,6 @@ The course is generated once (``template``); each test grades a copy of it.
 
 import contextlib
 import csv
-import json
 import os
 import re
 import shutil
@@ -27,14 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import (ASSIGNMENT, NOTEBOOK, course, gradebook_scores, make_course, needs_manual_grading, read,
-                      solved, submit)
+from conftest import (ASSIGNMENT, FUNCTIONS, MISTAKES, NOTEBOOK, autograded_nb, course, gradebook_counts,
+                      gradebook_scores, graded_outputs, make_course, needs_manual_grading, read, solved, submit,
+                      write_secret)
 from sqlalchemy import text
 
-from conftest import MISTAKES
 from catkit.gradebook import open_gradebook
-from catkit.grading.layout import grade_id
-from conftest import FUNCTIONS
 from catkit.nbgrader_plugins.export import assignment_file
 from catkit.nbgrader_plugins.status import read_stamp
 from catkit.submissions import answers
@@ -70,10 +67,7 @@ def _class_copy(template, root, secret=None):
     for name in ONE_BUG:
         submit(root, name, solved(root, MISTAKES[name][1]))
     if secret is not None:
-        path = root / ".catkit" / "course_secret"
-        path.parent.mkdir()
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
-            handle.write(secret)
+        write_secret(root, secret)
     return root
 
 
@@ -98,19 +92,8 @@ def _start(root, log, *args):
 
 # --- what a graded course holds -------------------------------------------------------------------
 
-def _autograded_nb(root, student):
-    return root / "autograded" / student / ASSIGNMENT / NOTEBOOK
-
-
-def _graded_outputs(root, student):
-    """grade_id -> outputs (plain data) of every graded code cell of the autograded notebook."""
-    nb = read(_autograded_nb(root, student))
-    return {grade_id(cell): json.loads(json.dumps(cell.outputs)) for cell in nb.cells
-            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
-
-
 def _stamped(root):
-    return sorted(s for s in CLASS if read_stamp(_autograded_nb(root, s)))
+    return sorted(s for s in CLASS if read_stamp(autograded_nb(root, s)))
 
 
 @dataclass
@@ -120,19 +103,7 @@ class Snapshot:
 
 
 def _snapshot(root):
-    return Snapshot(gradebook_scores(root), {s: _graded_outputs(root, s) for s in CLASS})
-
-
-def _gradebook_counts(root):
-    """student -> (submissions, submitted notebooks, grades), straight from the database."""
-    with open_gradebook(root) as gb:
-        rows = gb.db.execute(text(
-            "SELECT sa.student_id, COUNT(DISTINCT sa.id), COUNT(DISTINCT sn.id), COUNT(g.id) "
-            "FROM submitted_assignment sa JOIN assignment a ON sa.assignment_id = a.id "
-            "LEFT JOIN submitted_notebook sn ON sn.assignment_id = sa.id "
-            "LEFT JOIN grade g ON g.notebook_id = sn.id WHERE a.name = :assignment GROUP BY sa.student_id"),
-            {"assignment": ASSIGNMENT}).all()
-    return {student: counts for student, *counts in rows}
+    return Snapshot(gradebook_scores(root), {s: graded_outputs(root, s) for s in CLASS})
 
 
 def _assert_graded_as(root, reference):
@@ -140,10 +111,10 @@ def _assert_graded_as(root, reference):
     assert _stamped(root) == sorted(CLASS), "a submission is not completely graded (no stamp)"
     for student in CLASS:
         assert needs_manual_grading(root, student) == [], f"{student} is half-graded"
-    assert _gradebook_counts(root) == {s: [1, 1, GRADES_PER_SUBMISSION] for s in CLASS}, "duplicated grades"
+    assert gradebook_counts(root) == {s: [1, 1, GRADES_PER_SUBMISSION] for s in CLASS}, "duplicated grades"
     assert gradebook_scores(root) == reference.scores
     for student in CLASS:
-        assert _graded_outputs(root, student) == reference.outputs[student], f"{student}'s outputs differ"
+        assert graded_outputs(root, student) == reference.outputs[student], f"{student}'s outputs differ"
 
 
 # --- processes ------------------------------------------------------------------------------------
@@ -266,7 +237,7 @@ def test_grading_again_changes_nothing_and_another_secret_draws_other_inputs(ref
     secret.write_text(os.urandom(32).hex() + "\n")
     redrawn = _autograde(root, "--force", "--student", student)
     assert redrawn.returncode == 0, redrawn.stderr[-3000:]
-    old, new = before.outputs[student], _graded_outputs(root, student)
+    old, new = before.outputs[student], graded_outputs(root, student)
     old_message, new_message = _errors(old["propagate_hidden_tests"]), _errors(new["propagate_hidden_tests"])
     assert len(new_message) == 1 and RANDOM_SHAPE.search(new_message[0]), new_message
     assert new_message != old_message, f"the same inputs with another secret: {new_message}"
@@ -298,7 +269,7 @@ def test_a_slow_submission_stays_within_its_budget(template, tmp_path):
     root = _copy(template, tmp_path / "course", f"c.IsolatedExecute.submission_budget = {BUDGET}")
     submit(root, "slow", _slow_submission(root))
     submit(root, "unaffected", solved(root))  # graded after "slow", in the same run
-    folder, graded = root / "autograded" / "slow" / ASSIGNMENT, _autograded_nb(root, "slow")
+    folder, graded = root / "autograded" / "slow" / ASSIGNMENT, autograded_nb(root, "slow")
     with open(tmp_path / "autograde.log", "w") as log:
         start = time.monotonic()
         process = _start(root, log)
@@ -328,7 +299,7 @@ def test_a_slow_submission_stays_within_its_budget(template, tmp_path):
     scores = gradebook_scores(root)
     assert scores["unaffected"]["total"] == 20
     assert needs_manual_grading(root, "slow") == []
-    outputs = _graded_outputs(root, "slow")
+    outputs = graded_outputs(root, "slow")
     for cell, cell_outputs in outputs.items():
         errors = _errors(cell_outputs)
         if cell.startswith(FAST):
@@ -370,7 +341,7 @@ def test_a_sandbox_that_cannot_start_leaves_the_submission_not_graded(template, 
     config.write_text(config.read_text().replace("c.IsolatedExecute.memory_limit_mb = 40", ""))
     fixed = _autograde(root)
     assert fixed.returncode == 0, fixed.stderr[-3000:]
-    assert read_stamp(_autograded_nb(root, "correct"))
+    assert read_stamp(autograded_nb(root, "correct"))
     assert gradebook_scores(root)["correct"]["total"] == 20
     assert needs_manual_grading(root, "correct") == []
     assert not (root / ".catkit" / "not_graded" / ASSIGNMENT / "correct.txt").exists()  # the reason is gone
@@ -435,7 +406,7 @@ def test_a_killed_run_is_finished_by_the_same_command(template, reference, tmp_p
     assert survivors == {}, f"orphaned processes {SURVIVAL_SECONDS} s after nbgrader was killed: {survivors}"
 
     # The kill did interrupt something.
-    stamped_before = {s: _autograded_nb(root, s).read_bytes() for s in _stamped(root)}
+    stamped_before = {s: autograded_nb(root, s).read_bytes() for s in _stamped(root)}
     unstamped_before = _unstamped_folders(root)
     if point == "right-after-start":
         assert stamped_before == {}
@@ -454,4 +425,4 @@ def test_a_killed_run_is_finished_by_the_same_command(template, reference, tmp_p
     _assert_graded_as(root, reference.snapshot)
     # What was completely graded before the kill was kept as it was, not graded again.
     for student, content in stamped_before.items():
-        assert _autograded_nb(root, student).read_bytes() == content, f"{student} was graded again"
+        assert autograded_nb(root, student).read_bytes() == content, f"{student} was graded again"

@@ -12,7 +12,6 @@ on 127.0.0.1, tests/dask_cluster.py), compared with the same class graded locall
   respects ``CourseDirectory.student_id_exclude``).
 """
 
-import json
 import os
 import re
 import shutil
@@ -22,14 +21,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import sqlalchemy
-from conftest import ASSIGNMENT, MISTAKES, NOTEBOOK, course, gradebook_scores, make_course, read, release_nb, solved
+from conftest import (ASSIGNMENT, MISTAKES, NOTEBOOK, autograded_nb, course, gradebook_counts, gradebook_scores,
+                      graded_outputs, make_course, release_nb, solved, write_secret)
 from dask_cluster import dask_cluster, free_port, wait_until  # noqa: F401  (fixture)
 
 from catkit import cluster
-from catkit.gradebook import db_url
 from catkit.grading import dask_pool
-from catkit.grading.layout import grade_id
 from catkit.nbgrader_plugins.status import read_stamp
 
 CATKIT = str(Path(sys.executable).with_name("catkit"))
@@ -52,7 +49,7 @@ def _class_copy(template, root, secret=None):
     for student, nb in _class_notebooks(root).items():
         course.submit(root, student, ASSIGNMENT, NOTEBOOK, nb)
     if secret is not None:
-        _write_secret(root, secret)
+        write_secret(root, secret)
     return root
 
 
@@ -61,47 +58,13 @@ def _class_notebooks(root):
             **{name: solved(root, MISTAKES[name].edits) for name in ONE_BUG}}
 
 
-def _write_secret(root, secret):
-    path = root / ".catkit" / "course_secret"
-    path.parent.mkdir(exist_ok=True)
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
-        handle.write(secret)
-
-
-def _autograded_nb(root, student):
-    return root / "autograded" / student / ASSIGNMENT / NOTEBOOK
-
-
-def _graded_outputs(root, student):
-    """grade_id -> outputs (plain data) of every graded code cell of the autograded notebook."""
-    nb = read(_autograded_nb(root, student))
-    return {grade_id(cell): json.loads(json.dumps(cell.outputs)) for cell in nb.cells
-            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
-
-
-def _gradebook_counts(root):
-    """student -> [submissions, submitted notebooks, grades], straight from the database."""
-    engine = sqlalchemy.create_engine(db_url(root))
-    try:
-        with engine.connect() as db:
-            rows = db.execute(sqlalchemy.text(
-                "SELECT sa.student_id, COUNT(DISTINCT sa.id), COUNT(DISTINCT sn.id), COUNT(g.id) "
-                "FROM submitted_assignment sa JOIN assignment a ON sa.assignment_id = a.id "
-                "LEFT JOIN submitted_notebook sn ON sn.assignment_id = sa.id "
-                "LEFT JOIN grade g ON g.notebook_id = sn.id WHERE a.name = :name GROUP BY sa.student_id"),
-                {"name": ASSIGNMENT}).fetchall()
-    finally:
-        engine.dispose()
-    return {student: list(counts) for student, *counts in rows}
-
-
 def _assert_graded_as(root, reference):
     """Every student graded completely, once, with the scores and graded outputs of ``reference``."""
-    assert sorted(s for s in CLASS if read_stamp(_autograded_nb(root, s))) == sorted(CLASS), "not all stamped"
-    assert _gradebook_counts(root) == {s: [1, 1, GRADES_PER_SUBMISSION] for s in CLASS}, "missing or duplicated"
+    assert sorted(s for s in CLASS if read_stamp(autograded_nb(root, s))) == sorted(CLASS), "not all stamped"
+    assert gradebook_counts(root) == {s: [1, 1, GRADES_PER_SUBMISSION] for s in CLASS}, "missing or duplicated"
     assert gradebook_scores(root) == reference["scores"]
     for student in CLASS:
-        assert _graded_outputs(root, student) == reference["outputs"][student], f"{student}'s outputs differ"
+        assert graded_outputs(root, student) == reference["outputs"][student], f"{student}'s outputs differ"
 
 
 def _nbgrader(root, *args, env=None):
@@ -120,7 +83,7 @@ def local(template, tmp_path_factory):
     assert scores["correct"]["total"] == 20 and scores["untouched"]["total"] == 0
     assert all(0 < scores[name]["total"] < 20 for name in ONE_BUG)
     return {"secret": (root / ".catkit" / "course_secret").read_text(), "scores": scores,
-            "outputs": {student: _graded_outputs(root, student) for student in CLASS}}
+            "outputs": {student: graded_outputs(root, student) for student in CLASS}}
 
 
 # --- processes ------------------------------------------------------------------------------------
@@ -186,7 +149,7 @@ def test_an_unreachable_scheduler_leaves_submissions_not_graded(template, tmp_pa
     assert f"the Dask scheduler tcp://127.0.0.1:{port} cannot be used" in result.stderr, result.stderr[-3000:]
     reason = (root / ".catkit" / "not_graded" / ASSIGNMENT / "correct.txt").read_text()
     assert "NOT graded" in reason and "cannot be used" in reason
-    assert not _autograded_nb(root, "correct").exists()
+    assert not autograded_nb(root, "correct").exists()
 
 
 # --- level B: one nbgrader per worker, a shard of the class each (PostgreSQL) ---------------------
@@ -205,7 +168,7 @@ def _postgres_course(template, postgres, root, name, secret):
     (root / "gradebook.db").unlink()
     with open(root / "nbgrader_config.py", "a") as handle:
         handle.write(f"\nc.CourseDirectory.db_url = {url!r}\n")
-    _write_secret(root, secret)
+    write_secret(root, secret)
     return root
 
 
@@ -243,7 +206,7 @@ def test_a_worker_killed_mid_run_costs_nothing(template, local, dask_cluster, po
                     if "nbgrader autograde" in command and "student_id_exclude=" in command:
                         excluded = command.split("student_id_exclude=")[1].split()[0].split(",")
                         shard = [s for s in CLASS if s not in excluded]
-                        if any((_autograded_nb(root, s).parent.exists() and not read_stamp(_autograded_nb(root, s)))
+                        if any((autograded_nb(root, s).parent.exists() and not read_stamp(autograded_nb(root, s)))
                                for s in shard):
                             return name, pid, shard
             assert process.poll() is None, process.communicate()[1][-3000:]
@@ -284,7 +247,7 @@ def test_with_a_sqlite_gradebook_catkit_grade_runs_one_nbgrader_on_the_cluster(t
 def test_a_shard_leaves_another_shards_grading_in_progress_alone(template, local, tmp_path):
     root = _class_copy(template, tmp_path / "course", local["secret"])
     # Another shard's nbgrader is grading "untouched": its autograded folder exists, not stamped yet.
-    other = _autograded_nb(root, "untouched").parent
+    other = autograded_nb(root, "untouched").parent
     other.mkdir(parents=True)
     shutil.copy(root / "submitted" / "untouched" / ASSIGNMENT / NOTEBOOK, other / NOTEBOOK)
     before = (other / NOTEBOOK).read_bytes()

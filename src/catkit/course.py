@@ -132,9 +132,10 @@ class AutogradeRun:
 def autograde(root, assignment, force=False, *options):
     """One ``nbgrader autograde`` for the whole class (``options``: more of its command line). Its
     progress bar and warnings go straight to the user's terminal (stderr is not captured: the bar
-    shows only on a terminal); its log file keeps them for the error message. A non-zero exit (some submissions failed) is returned, not
-    raised, so that what was graded is still exported. Without ``force`` nbgrader skips what is
-    completely graded and the kit's ResumableExporter regrades what was interrupted."""
+    shows only on a terminal); its log file keeps them for the error message. A non-zero exit (some
+    submissions failed) is returned, not raised, so that what was graded is still exported. Without
+    ``force`` nbgrader skips what is completely graded and the kit's ResumableExporter regrades
+    what was interrupted."""
     log = Path(root) / STATE / "autograde.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.unlink(missing_ok=True)  # nbgrader appends to its log file
