@@ -110,9 +110,10 @@ def _bind_with_parents(args, source, target):
     args += ["--ro-bind", source, target]
 
 
-def command(mode, role, control_fd, limits):
+def command(mode, role, control_fd, limits, seccomp_fd=None):
     """The argv that starts a sandbox's zygote (``role`` 'student' or 'reference', see
-    :mod:`catkit.grading.zygote`) with the given isolation ``mode``, driven over ``control_fd``."""
+    :mod:`catkit.grading.zygote`) with the given isolation ``mode``, driven over ``control_fd``,
+    under the seccomp filter read from ``seccomp_fd`` (see :mod:`catkit.grading.seccomp`)."""
     python = [sys.executable, "-I", "-c", ZYGOTE_ENTRY]
     if mode == "none":
         return python + [_kit_path(), role, str(control_fd), "shared"]
@@ -120,6 +121,8 @@ def command(mode, role, control_fd, limits):
     args = [bubblewrap(), "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
             "--proc", "/proc", "--dev", "/dev", *scratch, "/tmp"]
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
     for root in _read_only_roots():
         _bind_with_parents(args, root, root)
     # Only the worker's own modules: nothing else of the kit (examples, tests) is readable.

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 
-from catkit.grading import cgroups, sandbox
+from catkit.grading import cgroups, sandbox, seccomp
 
 START_SECONDS = 30.0    # a zygote must be ready (Python started, numpy imported) within this
 CONTROL_SECONDS = 10.0  # and answer a control request within this
@@ -48,12 +48,18 @@ class Sandbox:
             if settings.cgroups:
                 self.group = cgroups.Group(settings.limits.memory_mb * 1024 * 1024, settings.limits.processes)
             self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            with theirs:
+            syscalls = seccomp.filter_fd() if self.mode == "bwrap" else None
+            try:
                 self.process = subprocess.Popen(
-                    sandbox.command(self.mode, role, theirs.fileno(), settings.limits), pass_fds=[theirs.fileno()],
+                    sandbox.command(self.mode, role, theirs.fileno(), settings.limits, syscalls),
+                    pass_fds=[theirs.fileno(), *([syscalls] if syscalls is not None else [])],
                     stdin=subprocess.DEVNULL, stdout=self._output, stderr=self._output, cwd=self._home,
                     env=sandbox.worker_environment(), preexec_fn=sandbox.apply_limits(settings.limits, self.group),
                     start_new_session=True)
+            finally:
+                theirs.close()
+                if syscalls is not None:
+                    os.close(syscalls)
         except (OSError, subprocess.SubprocessError) as error:
             self._failed(error)
         self.started = time.monotonic()
