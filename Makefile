@@ -46,8 +46,10 @@ postgres:
 demo: setup
 	$(RUN) $(BIN)/catkit demo
 
+# Two test processes, a test file each at a time (a file's fixtures are made once): most tests wait on
+# nbgrader and sandboxes in other processes, so two keep both cores busy (about 10 min instead of 20).
 test: setup
-	@$(RUN) $(BIN)/python -m pytest; status=$$?; \
+	@$(RUN) $(BIN)/python -m pytest -n 2 --dist loadfile; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests"; exit 1; fi; exit $$status
 
 # Regenerate the committed student version and the example submissions from source/.
