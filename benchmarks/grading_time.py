@@ -69,17 +69,21 @@ def make_class(root, students):
         course.submit(root, f"s{i:03d}-{kind}", ASSIGNMENT, name, submissions.fill(release, source, edits))
 
 
+def _all_graded(root, students, seconds):
+    """``seconds``, once every submission of the class is graded (a partial run measures nothing)."""
+    graded = len(list((root / "autograded").glob(f"*/{ASSIGNMENT}/*.ipynb")))
+    if graded != students:
+        raise RuntimeError(f"only {graded} of {students} submissions were graded in {root}")
+    return seconds
+
+
 def class_seconds(extra_config, students):
     root = course.copy_course(REPO, Path(tempfile.mkdtemp(prefix="catkit-bench-")), ASSIGNMENT, extra_config)
     try:
         make_class(root, students)
         start = time.perf_counter()
         course.nbgrader(root, "autograde", ASSIGNMENT)
-        seconds = time.perf_counter() - start
-        graded = len(list((root / "autograded").glob(f"*/{ASSIGNMENT}/*.ipynb")))
-        if graded != students:
-            raise RuntimeError(f"only {graded} of {students} submissions were graded in {root}")
-        return seconds
+        return _all_graded(root, students, time.perf_counter() - start)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -107,11 +111,7 @@ def dask_seconds(postgres, workers, students, level, extra_config=""):
             run = cluster.autograde(root, ASSIGNMENT, dask.address)
             if run.returncode:
                 raise RuntimeError(f"sharded autograde failed:\n{run.log_tail}")
-        seconds = time.perf_counter() - start
-        graded = len(list((root / "autograded").glob(f"*/{ASSIGNMENT}/*.ipynb")))
-        if graded != students:
-            raise RuntimeError(f"only {graded} of {students} submissions were graded in {root}")
-        return seconds
+        return _all_graded(root, students, time.perf_counter() - start)
     finally:
         if dask is not None:
             dask.stop()

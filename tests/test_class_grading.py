@@ -29,6 +29,7 @@ import pytest
 from conftest import (ASSIGNMENT, FUNCTIONS, MISTAKES, NOTEBOOK, autograded_nb, course, gradebook_counts,
                       gradebook_scores, graded_outputs, make_course, needs_manual_grading, read, solved, submit,
                       write_secret)
+from processes import alive, descendants
 from sqlalchemy import text
 
 from catkit.gradebook import open_gradebook
@@ -119,50 +120,6 @@ def _assert_graded_as(root, reference):
 
 # --- processes ------------------------------------------------------------------------------------
 
-def _processes():
-    """pid -> (parent pid, start time) of every process on the machine."""
-    table = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                stat = Path(entry.path, "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            table[int(entry.name)] = (int(fields[1]), fields[19])
-    return table
-
-
-def _cmdline(pid):
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _descendants(pid):
-    """{(pid, start time): command line} of the processes below ``pid``."""
-    table = _processes()
-    children = {}
-    for child, (parent, _) in table.items():
-        children.setdefault(parent, []).append(child)
-    found, todo = {}, list(children.get(pid, []))
-    while todo:
-        child = todo.pop()
-        found[(child, table[child][1])] = _cmdline(child)
-        todo += children.get(child, [])
-    return found
-
-
-def _alive(pid, start):
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    fields = stat[stat.rindex(")") + 2:].split()
-    return fields[19] == start and fields[0] != "Z"  # the same process, not a zombie
-
-
 def _grading(cmdline):
     return "catkit.grading" in cmdline or "bwrap" in cmdline
 
@@ -174,9 +131,9 @@ def _survivors(seen):
     """Processes of ``seen`` still alive SURVIVAL_SECONDS after the kill (sooner if none are)."""
     end = time.monotonic() + SURVIVAL_SECONDS
     while True:
-        alive = {key: cmd for key, cmd in seen.items() if _alive(*key)}
-        if not alive or time.monotonic() > end:
-            return alive
+        living = {key: cmd for key, cmd in seen.items() if alive(*key)}
+        if not living or time.monotonic() > end:
+            return living
         time.sleep(0.1)
 
 
@@ -280,7 +237,7 @@ def test_a_slow_submission_stays_within_its_budget(template, tmp_path):
                 os.killpg(process.pid, signal.SIGKILL)
                 pytest.fail(f"nbgrader did not finish within {RUN_SECONDS} s")
             begun = begun or (folder.exists() and now)  # nbgrader starts on the submission (the first)
-            sandboxed = sandboxed or (any("bwrap" in cmd for cmd in _descendants(process.pid).values()) and now)
+            sandboxed = sandboxed or (any("bwrap" in cmd for cmd in descendants(process.pid).values()) and now)
             finished = finished or (read_stamp(graded) and now)
             time.sleep(0.05)
     assert process.returncode == 0, (tmp_path / "autograde.log").read_text()[-3000:]
@@ -353,11 +310,11 @@ def _wait_for(process, condition, watched, what):
     """Poll until ``condition()``; meanwhile note every process below nbgrader in ``watched``."""
     end = time.monotonic() + RUN_SECONDS
     while not condition():
-        watched.update(_descendants(process.pid))
+        watched.update(descendants(process.pid))
         assert process.poll() is None, f"nbgrader ended (status {process.returncode}) before {what}"
         assert time.monotonic() < end, f"nbgrader never reached the point: {what}"
         time.sleep(0.05)
-    watched.update(_descendants(process.pid))
+    watched.update(descendants(process.pid))
 
 
 def _unstamped_folders(root):
@@ -388,7 +345,7 @@ def test_a_killed_run_is_finished_by_the_same_command(template, reference, tmp_p
                 _wait_for(process, lambda: len(_stamped(root)) >= 2 and _unstamped_folders(root), watched, what)
             else:
                 _wait_for(process, lambda: list((root / "autograded").glob(f"*/{ASSIGNMENT}")) and any(
-                    _grading(cmd) for cmd in _descendants(process.pid).values()), watched, what)
+                    _grading(cmd) for cmd in descendants(process.pid).values()), watched, what)
         finally:
             with contextlib.suppress(ProcessLookupError):
                 if whole_group:

@@ -12,7 +12,6 @@ on 127.0.0.1, tests/dask_cluster.py), compared with the same class graded locall
   respects ``CourseDirectory.student_id_exclude``).
 """
 
-import os
 import re
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ import pytest
 from conftest import (ASSIGNMENT, MISTAKES, NOTEBOOK, autograded_nb, course, gradebook_counts, gradebook_scores,
                       graded_outputs, make_course, release_nb, solved, write_secret)
 from dask_cluster import dask_cluster, free_port, wait_until  # noqa: F401  (fixture)
+from processes import alive, descendants
 
 from catkit import cluster
 from catkit.grading import dask_pool
@@ -84,43 +84,6 @@ def local(template, tmp_path_factory):
     assert all(0 < scores[name]["total"] < 20 for name in ONE_BUG)
     return {"secret": (root / ".catkit" / "course_secret").read_text(), "scores": scores,
             "outputs": {student: graded_outputs(root, student) for student in CLASS}}
-
-
-# --- processes ------------------------------------------------------------------------------------
-
-def _children():
-    table = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                stat = Path(entry.path, "stat").read_text()
-            except OSError:
-                continue
-            table.setdefault(int(stat[stat.rindex(")") + 2:].split()[1]), []).append(int(entry.name))
-    return table
-
-
-def _cmdline(pid):
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _descendants(pid):
-    children, found, todo = _children(), {}, [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found[child] = _cmdline(child)
-            todo.append(child)
-    return found
-
-
-def _alive(pid):
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 # --- level A: one nbgrader, the jobs on the cluster -----------------------------------------------
@@ -202,7 +165,7 @@ def test_a_worker_killed_mid_run_costs_nothing(template, local, dask_cluster, po
         # A worker whose nbgrader is grading a submission of its shard (an unstamped folder).
         def grading():
             for name, worker in dask_cluster.workers.items():
-                for pid, command in _descendants(worker.pid).items():
+                for (pid, _), command in descendants(worker.pid).items():
                     if "nbgrader autograde" in command and "student_id_exclude=" in command:
                         excluded = command.split("student_id_exclude=")[1].split()[0].split(",")
                         shard = [s for s in CLASS if s not in excluded]
@@ -213,10 +176,10 @@ def test_a_worker_killed_mid_run_costs_nothing(template, local, dask_cluster, po
             return None
         wait_until(grading, RUN_SECONDS, "a worker's nbgrader grading a submission")
         name, nbgrader_pid, _ = grading()
-        below = _descendants(nbgrader_pid)
+        below = descendants(nbgrader_pid)
         killed = dask_cluster.address_of(name)
         dask_cluster.kill_worker(name)  # SIGKILL, the worker process alone
-        wait_until(lambda: not _alive(nbgrader_pid) and not any(_alive(pid) for pid in below), 15,
+        wait_until(lambda: not alive(nbgrader_pid) and not any(alive(*key) for key in below), 15,
                    "the killed worker's nbgrader and its grading processes died with it")
         _, stderr = process.communicate(timeout=RUN_SECONDS)
     finally:

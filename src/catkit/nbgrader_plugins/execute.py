@@ -26,8 +26,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Enum, Float, Integer, Unicode
 
 from catkit.grading import cgroups, harness, reference, sandbox
-from catkit.grading.layout import LayoutError, function_source, grade_id
 from catkit.grading.dask_pool import DaskGradingPool
+from catkit.grading.layout import Layout, LayoutError, function_source, grade_id
 from catkit.grading.pool import GradingPool
 from catkit.grading.sandboxes import GraderFault
 from catkit.nbgrader_plugins import status
@@ -68,10 +68,8 @@ class _Run:
         self.notebooks = sorted(path.stem for path in Path(self._source_dir()).glob("*.ipynb"))
         self.references = {name: reference.from_notebook(Path(self._source_dir()) / f"{name}.ipynb")
                            for name in self.notebooks}
-        limits = [layout.limits for layout, _ in self.references.values() if layout.limits]
-        if len(set(limits)) > 1:
-            raise NotGraded(f"the notebooks of {assignment} set different limits in their metadata: {limits}")
-        overrides = limits[0] if limits else ()
+        # One set of limits for the assignment (Layout.merged refuses notebooks that disagree).
+        overrides = functools.reduce(Layout.merged, [layout for layout, _ in self.references.values()], Layout()).limits
         # On a Dask cluster, each worker resolves the sandbox and control groups on its own machine.
         self.settings = None if plugin.scheduler else plugin.settings().with_limits(overrides)
         # A relative path is the course root's (an absolute one stays as it is).
