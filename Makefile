@@ -1,6 +1,7 @@
 # Two commands on a fresh Linux machine with Python 3.11:
 #   make demo   set up, then generate, grade the bundled example submissions and print the table
-#   make test   set up, then run the test suite
+#   make test   set up, then lint, type-check and run the whole test suite
+# For developers: make test-fast (unit tests, under a minute, no sandbox or server), make lint.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -8,7 +9,7 @@ BIN := $(VENV)/bin
 # nbgrader runs helper programs (alembic) found on PATH: use the venv's.
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: setup sandbox browser postgres demo test release bench clean
+.PHONY: setup sandbox browser postgres demo lint test test-fast release bench clean
 
 setup: $(VENV)/.installed sandbox browser postgres
 
@@ -46,11 +47,24 @@ postgres:
 demo: setup
 	$(RUN) $(BIN)/catkit demo
 
+# ruff (style, bugs, imports) and mypy (types) over the kit, its tests, benchmarks and scripts.
+lint: $(VENV)/.installed
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy
+
+# pytest's exit status 5 (no test collected) is an error, never a pass.
+PYTEST = status=$$?; if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests"; exit 1; fi; exit $$status
+
 # Two test processes, a test file each at a time (a file's fixtures are made once): most tests wait on
 # nbgrader and sandboxes in other processes, so two keep both cores busy (about 10 min instead of 20).
-test: setup
-	@$(RUN) $(BIN)/python -m pytest -n 2 --dist loadfile; status=$$?; \
-	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests"; exit 1; fi; exit $$status
+test: setup lint
+	@$(RUN) $(BIN)/python -m pytest -n 2 --dist loadfile; $(PYTEST)
+
+# The unit tests alone: no nbgrader command, sandbox, server or browser (tests/conftest.py refuses
+# to start a process in this tier, so a slow test that lost its marker shows at once).
+FAST = not slow and not root and not postgres and not dask and not browser
+test-fast: $(VENV)/.installed
+	@CATKIT_TEST_TIER=fast $(RUN) $(BIN)/python -m pytest -q -m "$(FAST)"; $(PYTEST)
 
 # Regenerate the committed student version and the example submissions from source/.
 release: setup

@@ -41,7 +41,8 @@ from pathlib import Path
 
 import nbformat
 
-from catkit import course, submissions
+from catkit import nbgrader_commands, submissions, workflow
+from catkit.course import Course
 from catkit.examples import mistakes
 from catkit.grading import cgroups, sandbox
 
@@ -60,13 +61,14 @@ CONFIGURATIONS = {
 
 def make_class(root, students):
     """``students`` submissions: the reference answer and the typical mistakes, in turn."""
-    name = course.notebooks(root, ASSIGNMENT)[0].name
-    release = nbformat.read(root / "release" / ASSIGNMENT / name, as_version=4)
-    source = nbformat.read(root / "source" / ASSIGNMENT / name, as_version=4)
+    course = Course.at(root)
+    name = course.notebooks(ASSIGNMENT)[0].name
+    release = nbformat.read(course.release_dir(ASSIGNMENT) / name, as_version=4)
+    source = nbformat.read(course.source_dir(ASSIGNMENT) / name, as_version=4)
     kinds = [("correct", {})] + [(name, mistake.edits) for name, mistake in mistakes(REPO, ASSIGNMENT).items()]
     for i in range(students):
         kind, edits = kinds[0] if i % 2 == 0 else kinds[1 + (i // 2) % (len(kinds) - 1)]
-        course.submit(root, f"s{i:03d}-{kind}", ASSIGNMENT, name, submissions.fill(release, source, edits))
+        workflow.submit(course, f"s{i:03d}-{kind}", ASSIGNMENT, name, submissions.fill(release, source, edits))
 
 
 def _all_graded(root, students, seconds):
@@ -78,11 +80,11 @@ def _all_graded(root, students, seconds):
 
 
 def class_seconds(extra_config, students):
-    root = course.copy_course(REPO, Path(tempfile.mkdtemp(prefix="catkit-bench-")), ASSIGNMENT, extra_config)
+    root = workflow.copy_course(REPO, Path(tempfile.mkdtemp(prefix="catkit-bench-")), ASSIGNMENT, extra_config)
     try:
         make_class(root, students)
         start = time.perf_counter()
-        course.nbgrader(root, "autograde", ASSIGNMENT)
+        nbgrader_commands.run(root, "autograde", ASSIGNMENT)
         return _all_graded(root, students, time.perf_counter() - start)
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -96,19 +98,19 @@ def dask_seconds(postgres, workers, students, level, extra_config=""):
     from dask_cluster import DaskCluster
 
     url = postgres.new_database(f"bench_{workers}_{level.lower()}_{len(extra_config)}")
-    root = course.copy_course(REPO, Path(tempfile.mkdtemp(prefix="catkit-bench-")), ASSIGNMENT,
+    root = workflow.copy_course(REPO, Path(tempfile.mkdtemp(prefix="catkit-bench-")), ASSIGNMENT,
                               f"\nc.CourseDirectory.db_url = {url!r}\n{extra_config}")
     dask = DaskCluster(workers=workers, nthreads=os.cpu_count()) if workers else None
     try:
         make_class(root, students)
-        cluster.make_course_secret(root)
+        cluster.make_course_secret(Course.at(root))
         start = time.perf_counter()
         if dask is None:
-            course.nbgrader(root, "autograde", ASSIGNMENT)
+            nbgrader_commands.run(root, "autograde", ASSIGNMENT)
         elif level == "A":
-            course.nbgrader(root, "autograde", ASSIGNMENT, f"--IsolatedExecute.scheduler={dask.address}")
+            nbgrader_commands.run(root, "autograde", ASSIGNMENT, f"--IsolatedExecute.scheduler={dask.address}")
         else:
-            run = cluster.autograde(root, ASSIGNMENT, dask.address)
+            run = cluster.autograde(Course.at(root), ASSIGNMENT, scheduler=dask.address)
             if run.returncode:
                 raise RuntimeError(f"sharded autograde failed:\n{run.log_tail}")
         return _all_graded(root, students, time.perf_counter() - start)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from functools import cached_property
@@ -11,13 +12,14 @@ import nbformat
 import pytest
 from sqlalchemy import text
 
-from catkit import course, examples, submissions
-from catkit.gradebook import open_gradebook
-from catkit.grading.layout import grade_id, layout_of
-from catkit.nbgrader_plugins.export import function_maxima, function_scores
+from catkit import examples, nbgrader_commands, submissions, workflow
+from catkit.course import Course
+from catkit.grading.layout import grade_id
+from catkit.scores import function_maxima, function_scores
 from postgres import postgres  # noqa: F401  (fixture: a real PostgreSQL server, tests/postgres.py)
 
 REPO = Path(__file__).resolve().parents[1]
+COURSE = Course.at(REPO)  # the repository is the course root
 ASSIGNMENT = "logistic_regression"
 NOTEBOOK = "Logistic_Regression_with_a_Neural_Network_mindset.ipynb"
 SOURCE_NB = REPO / "source" / ASSIGNMENT / NOTEBOOK
@@ -37,15 +39,15 @@ class Assignment:
 
     @property
     def notebook(self):
-        return course.notebooks(REPO, self.name)[0].name
+        return COURSE.notebooks(self.name)[0].name
 
     @property
     def source_nb(self):
-        return REPO / "source" / self.name / self.notebook
+        return COURSE.source_dir(self.name) / self.notebook
 
     @cached_property
     def layout(self):
-        return layout_of(nbformat.read(self.source_nb, as_version=4), str(self.source_nb))
+        return COURSE.layout(self.name)
 
     @property
     def functions(self):
@@ -59,11 +61,21 @@ class Assignment:
         return self.name
 
 
-ASSIGNMENTS = [Assignment(name) for name in course.assignments(REPO)]
+ASSIGNMENTS = [Assignment(name) for name in COURSE.assignments()]
 LOGISTIC = Assignment(ASSIGNMENT)
 FUNCTIONS = LOGISTIC.functions    # this exercise's, for the tests that are about it
 PREAMBLE = LOGISTIC.layout.preamble
 MISTAKES = LOGISTIC.mistakes
+
+def pytest_configure(config):
+    """In ``make test-fast`` (CATKIT_TEST_TIER=fast) no test may start a process: no nbgrader, sandbox,
+    server or browser. One that does lacks its ``slow`` marker, and fails saying so."""
+    if os.environ.get("CATKIT_TEST_TIER") == "fast":
+        def refuse(*args, **kwargs):
+            raise AssertionError("this test starts a process: mark it @pytest.mark.slow (make test-fast runs "
+                                 "unit tests only)")
+        subprocess.Popen.__init__ = refuse
+
 
 # nbgrader starts helper programs (alembic) by name: they live beside this interpreter.
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
@@ -71,7 +83,7 @@ os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.g
 
 def make_course(root, extra_config="", assignment=LOGISTIC):
     """Copy the course into ``root`` and generate the student version of ``assignment`` there."""
-    return course.copy_course(REPO, root, assignment.name, extra_config)
+    return workflow.copy_course(REPO, root, assignment.name, extra_config)
 
 
 def read(path):
@@ -89,22 +101,22 @@ def solved(root, edits=None, keep_stubs=(), assignment=LOGISTIC):
 
 
 def submit(root, student, nb, assignment=LOGISTIC):
-    course.submit(root, student, assignment.name, assignment.notebook, nb)
+    workflow.submit(Course.at(root), student, assignment.name, assignment.notebook, nb)
 
 
 def gradebook_scores(root, assignment=LOGISTIC):
     """student -> {function: points, 'total': points} from the gradebook (wherever db_url points)."""
-    with open_gradebook(root) as gb:
+    with Course.at(root).open_gradebook() as gb:
         return {s.id: function_scores(gb, assignment.name, s.id, assignment.layout) for s in gb.students}
 
 
 def maxima(root, assignment=LOGISTIC):
-    with open_gradebook(root) as gb:
+    with Course.at(root).open_gradebook() as gb:
         return function_maxima(gb, assignment.name, assignment.layout)
 
 
 def needs_manual_grading(root, student, assignment=LOGISTIC):
-    with open_gradebook(root) as gb:
+    with Course.at(root).open_gradebook() as gb:
         submission = gb.find_submission(assignment.name, student)
         return [g.name for nb in submission.notebooks for g in nb.grades if g.needs_manual_grade]
 
@@ -131,7 +143,7 @@ def graded_outputs(root, student, assignment=LOGISTIC):
 def gradebook_counts(root, assignment=LOGISTIC):
     """student -> [submissions, submitted notebooks, grades], straight from the database: a
     submission graded twice would show more rows."""
-    with open_gradebook(root) as gb:
+    with Course.at(root).open_gradebook() as gb:
         rows = gb.db.execute(text(
             "SELECT sa.student_id, COUNT(DISTINCT sa.id), COUNT(DISTINCT sn.id), COUNT(g.id) "
             "FROM submitted_assignment sa JOIN assignment a ON sa.assignment_id = a.id "
@@ -139,3 +151,13 @@ def gradebook_counts(root, assignment=LOGISTIC):
             "LEFT JOIN grade g ON g.notebook_id = sn.id WHERE a.name = :assignment GROUP BY sa.student_id"),
             {"assignment": assignment.name}).all()
     return {student: list(counts) for student, *counts in rows}
+
+
+def nbgrader(root, *args):
+    """Run one nbgrader command in the course at ``root`` (CatkitError with its log on failure)."""
+    return nbgrader_commands.run(root, *args)
+
+
+def autograde(root, assignment=ASSIGNMENT, force=False, *options):
+    """One ``nbgrader autograde`` of the class, as ``catkit grade`` runs it (its exit status is returned)."""
+    return nbgrader_commands.autograde(Course.at(root), assignment, force, *options)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import (ASSIGNMENTS, REPO, course, gradebook_scores, make_course, maxima, needs_manual_grading, read,
+from conftest import (ASSIGNMENTS, REPO, nbgrader, gradebook_scores, make_course, maxima, needs_manual_grading, read,
                       release_nb, solved, submit)
 from redteam import generic_attacks
 
@@ -40,8 +40,8 @@ def _grade_class(assignment, root):
     attacks = generic_attacks(assignment.functions, root / "source" / assignment.name / assignment.notebook)
     for student, edits, _ in attacks:
         submit(root, student, solved(root, edits, assignment=assignment), assignment)
-    course.nbgrader(root, "autograde", assignment.name)
-    course.nbgrader(root, "export", "--to", str(root / "grades.csv"))
+    nbgrader(root, "autograde", assignment.name)
+    nbgrader(root, "export", "--to", str(root / "grades.csv"))
     return GradedClass(assignment, root, gradebook_scores(root, assignment), maxima(root, assignment), attacks)
 
 

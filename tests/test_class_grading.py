@@ -26,15 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import (ASSIGNMENT, FUNCTIONS, MISTAKES, NOTEBOOK, autograded_nb, course, gradebook_counts,
+from conftest import (ASSIGNMENT, FUNCTIONS, MISTAKES, NOTEBOOK, autograded_nb, nbgrader, gradebook_counts,
                       gradebook_scores, graded_outputs, make_course, needs_manual_grading, read, solved, submit,
                       write_secret)
 from processes import alive, descendants
 from sqlalchemy import text
 
-from catkit.gradebook import open_gradebook
+from catkit import nbgrader_commands
+from catkit.course import Course, read_stamp
 from catkit.nbgrader_plugins.export import assignment_file
-from catkit.nbgrader_plugins.status import read_stamp
 from catkit.submissions import answers
 
 TIMEOUT = 3  # seconds per call of a student's function, in every course of this module
@@ -75,8 +75,8 @@ def _class_copy(template, root, secret=None):
 # --- nbgrader runs --------------------------------------------------------------------------------
 
 def _command(*args):
-    """``nbgrader autograde`` with the PATH and environment catkit.course.nbgrader uses."""
-    return course._nbgrader_command("autograde", ASSIGNMENT, *args)
+    """``nbgrader autograde`` with the PATH and environment catkit.nbgrader_commands uses."""
+    return nbgrader_commands.command("autograde", ASSIGNMENT, *args)
 
 
 def _autograde(root, *args):
@@ -270,7 +270,7 @@ def test_a_slow_submission_stays_within_its_budget(template, tmp_path):
 # --- grader faults are not the student's zero -----------------------------------------------------
 
 def _export(root):
-    course.nbgrader(root, "export", "--to", str(root / "grades.csv"))
+    nbgrader(root, "export", "--to", str(root / "grades.csv"))
     with open(assignment_file(root / "grades.csv", ASSIGNMENT), newline="") as handle:
         return {row["student_id"]: row for row in csv.DictReader(handle)}
 
@@ -290,7 +290,7 @@ def test_a_sandbox_that_cannot_start_leaves_the_submission_not_graded(template, 
     row = _export(root)["correct"]
     assert row["status"].startswith("not graded: ") and "could not start" in row["status"], row
     assert [row[column] for column in (*FUNCTIONS, "total")] == [""] * (len(FUNCTIONS) + 1)  # not a 0
-    with open_gradebook(root) as gb:  # nbgrader's rows for it: never scored
+    with Course.at(root).open_gradebook() as gb:  # nbgrader's rows for it: never scored
         scored = gb.db.execute(text("SELECT COUNT(*) FROM grade WHERE auto_score IS NOT NULL")).scalar_one()
     assert scored == 0
 

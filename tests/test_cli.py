@@ -31,25 +31,6 @@ def assert_clean_failure(result, *phrases):
         assert phrase in message, result.stderr
 
 
-def test_data_check_accepts_the_shipped_data():
-    result = catkit("data", "check", "source/logistic_regression/data", cwd=REPO)
-    assert result.returncode == 0, result.stderr
-    assert "209 training pictures (72 cats), 50 test pictures (33 cats)" in result.stdout
-
-
-def test_missing_data_is_a_clear_error(tmp_path):
-    assert_clean_failure(catkit("data", "check", cwd=tmp_path), "Cannot find the data set", "CATVNONCAT_DATA")
-    assert_clean_failure(catkit("demo", cwd=tmp_path), "Cannot find the data set")
-
-
-def test_corrupt_h5_is_a_clear_error(tmp_path):
-    data = tmp_path / "data"
-    data.mkdir()
-    shutil.copy(REPO / "source" / ASSIGNMENT / "data" / "test_catvnoncat.h5", data)
-    (data / "train_catvnoncat.h5").write_bytes(b"\x89HDF\r\n not really" * 100)
-    assert_clean_failure(catkit("data", "check", str(data), cwd=tmp_path), "train_catvnoncat.h5")
-
-
 def test_unknown_assignment_and_empty_submissions_are_clear_errors(tmp_path):
     root = make_course(tmp_path / "course")
     empty = tmp_path / "empty"
@@ -112,42 +93,20 @@ def test_malformed_submissions_are_listed_as_not_graded_and_the_others_are_grade
 
 
 def test_grade_runs_one_autograde_for_the_class_on_the_terminal_and_force_is_optional(tmp_path, monkeypatch):
-    from catkit import cli, course
+    from catkit import cli, nbgrader_commands
+    from catkit.course import Course
+    (tmp_path / "nbgrader_config.py").write_text("")
+    course = Course.at(tmp_path)
     calls = []
-    monkeypatch.setattr(course.subprocess, "run", lambda command, **options: calls.append((command, options))
-                        or subprocess.CompletedProcess(command, 0))
-    course.autograde(tmp_path, ASSIGNMENT)
-    course.autograde(tmp_path, ASSIGNMENT, force=True)
+    monkeypatch.setattr(nbgrader_commands.subprocess, "run", lambda command, **options:
+                        calls.append((command, options)) or subprocess.CompletedProcess(command, 0))
+    nbgrader_commands.autograde(course, ASSIGNMENT)
+    nbgrader_commands.autograde(course, ASSIGNMENT, force=True)
     (default, options), (forced, _) = calls
     assert default[1:4] == ["autograde", ASSIGNMENT, "--log-level=WARN"] and "--force" not in default
     assert not {"stderr", "capture_output"} & set(options)  # the progress bar needs the terminal
     assert forced[-1] == "--force"
     assert cli.parser().parse_args(["grade", ASSIGNMENT, "--submissions", "x", "--force"]).force
-
-
-def test_from_photos_with_a_missing_folder_is_a_clear_error(tmp_path):
-    result = catkit("data", "from-photos", "--cat", "nowhere", "--non-cat", "nowhere",
-                    "--out", str(tmp_path / "out"), cwd=tmp_path)
-    assert_clean_failure(result, "nowhere")
-    assert not (tmp_path / "out" / "train_catvnoncat.h5").exists()
-
-
-def test_from_photos_builds_a_set_and_never_overwrites_one(tmp_path):
-    import numpy as np
-    from PIL import Image
-    rng = np.random.default_rng(0)
-    for kind in ("cats", "others"):
-        (tmp_path / kind).mkdir()
-        for i in range(4):
-            pixels = rng.integers(0, 256, size=(40 + 10 * i, 50, 3), dtype=np.uint8)
-            Image.fromarray(pixels).save(tmp_path / kind / f"{i}.png")
-    args = ["data", "from-photos", "--cat", "cats", "--non-cat", "others", "--out", "built"]
-    first = catkit(*args, cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
-    assert catkit("data", "check", "built", cwd=tmp_path).returncode == 0
-    before = (tmp_path / "built" / "train_catvnoncat.h5").read_bytes()
-    assert_clean_failure(catkit(*args, cwd=tmp_path), "--overwrite")
-    assert (tmp_path / "built" / "train_catvnoncat.h5").read_bytes() == before
 
 
 def test_demo_grades_the_bundled_examples_of_every_assignment_and_prints_the_tables(tmp_path):

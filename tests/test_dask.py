@@ -20,14 +20,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import (ASSIGNMENT, MISTAKES, NOTEBOOK, autograded_nb, course, gradebook_counts, gradebook_scores,
-                      graded_outputs, make_course, release_nb, solved, write_secret)
+from conftest import (ASSIGNMENT, MISTAKES, NOTEBOOK, autograded_nb, gradebook_counts, gradebook_scores,
+                      graded_outputs, make_course, release_nb, solved, submit, write_secret)
 from dask_cluster import dask_cluster, free_port, wait_until  # noqa: F401  (fixture)
 from processes import alive, descendants
 
-from catkit import cluster
+from catkit import cluster, nbgrader_commands
+from catkit.course import Course, read_stamp
 from catkit.grading import dask_pool
-from catkit.nbgrader_plugins.status import read_stamp
 
 CATKIT = str(Path(sys.executable).with_name("catkit"))
 ONE_BUG = ["sigmoid-sign-error", "propagate-no-1-over-m", "optimize-mutates-w", "predict-flat"]
@@ -47,7 +47,7 @@ def _class_copy(template, root, secret=None):
     """A copy of the course with the class submitted (and, given, that course secret)."""
     shutil.copytree(template, root)
     for student, nb in _class_notebooks(root).items():
-        course.submit(root, student, ASSIGNMENT, NOTEBOOK, nb)
+        submit(root, student, nb)
     if secret is not None:
         write_secret(root, secret)
     return root
@@ -68,7 +68,7 @@ def _assert_graded_as(root, reference):
 
 
 def _nbgrader(root, *args, env=None):
-    command, environment = course._nbgrader_command(*args)
+    command, environment = nbgrader_commands.command(*args)
     return subprocess.run(command, cwd=root, env={**environment, **(env or {})}, capture_output=True, text=True,
                           timeout=RUN_SECONDS)
 
@@ -199,9 +199,10 @@ def test_with_a_sqlite_gradebook_catkit_grade_runs_one_nbgrader_on_the_cluster(t
     root = tmp_path / "course"
     shutil.copytree(template, root)
     calls = []
-    monkeypatch.setattr(course, "autograde", lambda *args: calls.append(args) or "the run")
-    assert cluster.autograde(root, ASSIGNMENT, "tcp://127.0.0.1:8786") == "the run"
-    assert calls == [(root.resolve(), ASSIGNMENT, False, "--IsolatedExecute.scheduler=tcp://127.0.0.1:8786")]
+    monkeypatch.setattr(nbgrader_commands, "autograde", lambda *args: calls.append(args) or "the run")
+    course = Course.at(root)
+    assert cluster.autograde(course, ASSIGNMENT, scheduler="tcp://127.0.0.1:8786") == "the run"
+    assert calls == [(course, ASSIGNMENT, False, "--IsolatedExecute.scheduler=tcp://127.0.0.1:8786")]
     assert "the gradebook is SQLite" in capsys.readouterr().err
 
 

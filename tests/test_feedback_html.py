@@ -13,7 +13,7 @@ import subprocess
 from html.parser import HTMLParser
 
 import pytest
-from conftest import ASSIGNMENT, NOTEBOOK, course, make_course, solved, submit
+from conftest import ASSIGNMENT, NOTEBOOK, nbgrader, make_course, solved, submit
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
 from conftest import FUNCTIONS
@@ -100,8 +100,8 @@ def feedback(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("feedback")
     root = make_course(tmp_path / "course")
     submit(root, "intruder", submission(root))
-    course.nbgrader(root, "autograde", ASSIGNMENT)
-    course.nbgrader(root, "generate_feedback", ASSIGNMENT)
+    nbgrader(root, "autograde", ASSIGNMENT)
+    nbgrader(root, "generate_feedback", ASSIGNMENT)
     page = root / "feedback" / "intruder" / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
     screenshot = tmp_path / "feedback.png"  # to look at: the per-function table on top
     dom = chromium(page.as_uri(), tmp_path, "--window-size=1200,2000", f"--screenshot={screenshot}")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import (ASSIGNMENT, NOTEBOOK, SOURCE_NB, course, gradebook_scores, make_course,
+from conftest import (ASSIGNMENT, NOTEBOOK, SOURCE_NB, nbgrader, gradebook_scores, make_course,
                       maxima, needs_manual_grading, read, release_nb, solved, submit)
 from redteam import ATTACKS, attack_edits
 
@@ -95,7 +95,7 @@ def graded(tmp_path_factory):
     port = listener.getsockname()[1]
 
     submit(root, "bystander", solved(root))
-    course.nbgrader(root, "autograde", ASSIGNMENT, "--student", "bystander")
+    nbgrader(root, "autograde", ASSIGNMENT, "--student", "bystander")
     watched = {"bystander submitted": root / "submitted" / "bystander", "source": root / "source",
                "bystander autograded": root / "autograded" / "bystander", "release": root / "release"}
     before = {name: _tree_digest(path) for name, path in watched.items()}
@@ -111,11 +111,11 @@ def graded(tmp_path_factory):
     submit(root, "tamper-correct", _tampered(solved(root), wrong=False))
     submit(root, "tamper-wrong", _tampered(release_nb(root), wrong=True))
 
-    course.nbgrader(root, "autograde", ASSIGNMENT)
+    nbgrader(root, "autograde", ASSIGNMENT)
     lingering = _lingering()
     after = {name: _tree_digest(path) for name, path in watched.items()}
-    course.nbgrader(root, "generate_feedback", ASSIGNMENT)
-    course.nbgrader(root, "export", "--to", str(root / "grades.csv"))
+    nbgrader(root, "generate_feedback", ASSIGNMENT)
+    nbgrader(root, "export", "--to", str(root / "grades.csv"))
     scores = gradebook_scores(root)
     after["bystander scores"] = scores["bystander"]
     listener.close()

@@ -16,7 +16,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from conftest import ASSIGNMENT, NOTEBOOK, course, gradebook_scores, make_course, release_nb, solved, submit
+from conftest import ASSIGNMENT, NOTEBOOK, nbgrader, gradebook_scores, make_course, release_nb, solved, submit
 from test_feedback_html import CHROMIUM, chromium
 
 from conftest import FUNCTIONS
@@ -27,7 +27,7 @@ def graded(tmp_path_factory):
     root = make_course(tmp_path_factory.mktemp("course"))
     submit(root, "untouched", release_nb(root))
     submit(root, "correct", solved(root))
-    result = course.nbgrader(root, "autograde", ASSIGNMENT)
+    result = nbgrader(root, "autograde", ASSIGNMENT)
     return root, result.stdout + result.stderr
 
 
@@ -56,7 +56,7 @@ def feedback(graded, tmp_path_factory):
     if CHROMIUM is None:
         pytest.skip("needs headless Chromium (`make browser`)")
     root, _ = graded
-    course.nbgrader(root, "generate_feedback", ASSIGNMENT)
+    nbgrader(root, "generate_feedback", ASSIGNMENT)
     page = root / "feedback" / "untouched" / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
     tmp = tmp_path_factory.mktemp("browser")
     screenshot = tmp / "feedback.png"  # to look at: named header lines, the table, drawn maths

@@ -18,15 +18,17 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SOURCE_NB
-from test_worker import REFERENCES, SETTINGS, worker
 
-from catkit.grading import cgroups, harness, reference, remote, sandbox, sandboxes
-from conftest import PREAMBLE
+from catkit.errors import GraderFault
+from catkit.grading import harness, reference, remote
+from catkit.grading.isolation import cgroups, handle, launch
+from catkit.grading.job import Job
+from conftest import PREAMBLE, SOURCE_NB
+from test_worker import REFERENCES, SETTINGS, worker
 
 NO_CGROUPS = cgroups.available()
 pytestmark = [
-    pytest.mark.skipif(sandbox.resolve_mode("auto") != "bwrap",
+    pytest.mark.skipif(launch.resolve_mode("auto") != "bwrap",
                        reason="needs bubblewrap and root ('make setup' installs bubblewrap; CI runs as root)"),
     pytest.mark.skipif(NO_CGROUPS is not None, reason=f"no per-sandbox control groups on this host: {NO_CGROUPS}"),
 ]
@@ -37,13 +39,12 @@ CAP_MB = 512
 # the sandbox's processes (page tables, sockets) outside its group (together a few tens of MiB
 # here), and what the neighbours on a shared machine allocate meanwhile.
 MARGIN_MB = 256
-CAPPED = dataclasses.replace(SETTINGS, timeout=20, cell_time_limit=30,
-                             limits=dataclasses.replace(SETTINGS.limits, memory_mb=CAP_MB))
+CAPPED = SETTINGS.with_limits({"timeout": 20, "cell_time_limit": 30, "memory_limit_mb": CAP_MB})
 # Rlimits only: RLIMIT_AS per process. Its RLIMIT_NPROC, raised, leaves room for the processes of
 # nobody that other graders on a shared host run: this control is about memory.
-UNCAPPED = dataclasses.replace(CAPPED, cgroups=False, limits=dataclasses.replace(CAPPED.limits, processes=4096))
+UNCAPPED = dataclasses.replace(CAPPED, cgroups=False).with_limits({"max_processes": 4096})
 
-# Four children each write up to 1 GiB, every page (RLIMIT_AS, memory_mb per process, stops each
+# Four children each write up to 1 GiB, every page (RLIMIT_AS, memory_limit_mb per process, stops each
 # at about 400 MiB: it keeps what it got), and hold it together: the function waits until each
 # child is ready or dead, for ``hold`` more seconds, then lets them go; their exit codes
 # (-9: SIGKILL).
@@ -199,9 +200,9 @@ class Watch:
 @contextlib.contextmanager
 def cell(students, source, settings):
     """The student's ``f`` in a new session of the submission's sandbox ``students``."""
-    references = sandboxes.reference_sandbox(settings, PREAMBLE, REFERENCES)
+    references = handle.reference_sandbox(settings, PREAMBLE, REFERENCES)
     session = remote.load(students, references, settings, PREAMBLE, source, "f", (),
-                          time.monotonic() + settings.cell_time_limit, "used up the time of its cell")
+                          time.monotonic() + settings.limits.cell_time_limit, "used up the time of its cell")
     try:
         yield remote.RemoteFunction(session, "f")
     finally:
@@ -212,7 +213,7 @@ def attack(students, name, settings):
     """Run attack ``name`` in a new session of ``students``, watched; (outcome, watch), where the
     outcome is what the call returned or the exception it raised."""
     source, args = ATTACKS[name]
-    sandboxes.reference_sandbox(settings, PREAMBLE, REFERENCES)  # started before the baseline
+    handle.reference_sandbox(settings, PREAMBLE, REFERENCES)  # started before the baseline
     students.get()
     with Watch(students) as watch:
         try:
@@ -340,7 +341,7 @@ def test_a_process_that_dies_is_reported_at_once_even_if_a_child_holds_its_socke
     start = time.monotonic()
     error = fault_of(EXIT_BEHIND_A_CHILD, SETTINGS)
     assert "exited with status 3" in str(error.value), str(error.value)
-    assert time.monotonic() - start < SETTINGS.timeout
+    assert time.monotonic() - start < SETTINGS.limits.timeout
 
 
 def test_dev_shm_and_posix_shared_memory_are_out_of_reach():
@@ -369,7 +370,7 @@ def nobody_processes_on_the_host():
             uid = next(line for line in status.read_text().splitlines() if line.startswith("Uid:"))
         except (OSError, StopIteration):
             continue
-        count += uid.split()[1] == str(sandbox.NOBODY)
+        count += uid.split()[1] == str(launch.NOBODY)
     return count
 
 
@@ -380,12 +381,12 @@ def nobody_sleepers(count=40):
     try:
         for _ in range(count):
             sleepers.append(subprocess.Popen(
-                ["setpriv", f"--reuid={sandbox.NOBODY}", f"--regid={sandbox.NOBODY}", "--clear-groups",
+                ["setpriv", f"--reuid={launch.NOBODY}", f"--regid={launch.NOBODY}", "--clear-groups",
                  "sleep", "120"], stdin=subprocess.DEVNULL))
         deadline = time.monotonic() + 10
         while nobody_processes_on_the_host() < count and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert nobody_processes_on_the_host() >= count > SETTINGS.limits.processes
+        assert nobody_processes_on_the_host() >= count > SETTINGS.limits.max_processes
         yield sleepers
     finally:
         for sleeper in sleepers:
@@ -414,20 +415,20 @@ def f(x):
 
 def test_other_nobody_processes_on_the_host_do_not_count_against_a_sandbox():
     with nobody_sleepers():
-        sandboxes.close_all()  # both sandboxes start now, among the sleepers
+        handle.close_all()  # both sandboxes start now, among the sleepers
         with worker(FORKS_ONCE) as f:
             assert f(41) == 42
 
 
 def test_a_fork_bomb_stays_within_the_sandboxs_own_process_cap():
-    cap = SETTINGS.limits.processes
+    cap = SETTINGS.limits.max_processes
     with nobody_sleepers():
         students = remote.StudentSandbox(SETTINGS)
         start = time.monotonic()
         try:
             with Watch(students) as watch:
                 students.get()
-                with pytest.raises(remote.WorkerFault, match=f"did not finish within {SETTINGS.timeout:g} s"):
+                with pytest.raises(remote.WorkerFault, match=f"did not finish within {SETTINGS.limits.timeout:g} s"):
                     with cell(students, FORK_BOMB, SETTINGS) as f:
                         f(0)
         finally:
@@ -437,7 +438,7 @@ def test_a_fork_bomb_stays_within_the_sandboxs_own_process_cap():
           f"{watch.refused_forks} forks refused, grader back in {seconds:.1f} s")
     assert watch.processes == cap, "the bomb did not reach the cap, or went past it"
     assert watch.refused_forks > 0
-    assert seconds < SETTINGS.timeout + 8
+    assert seconds < SETTINGS.limits.timeout + 8
     assert watch.group_dirs and not any(folder.exists() for folder in watch.group_dirs), "its group is left"
 
 
@@ -445,16 +446,16 @@ def test_without_a_control_group_other_nobody_processes_make_a_grader_fault_not_
     """The control: RLIMIT_NPROC, the fallback, counts every process of nobody on the host. The
     same submission, among the same processes, grades with a control group."""
     layout, references = reference.from_notebook(SOURCE_NB)
-    job = harness.Job("student", (("sigmoid_checks", "assert sigmoid(0) == 0.5\n"),),
+    job = Job("student", (("sigmoid_checks", "assert sigmoid(0) == 0.5\n"),),
                       {"sigmoid": "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"}, references, "s" * 32, layout)
     try:
         with nobody_sleepers():
-            sandboxes.close_all()
-            with pytest.raises(sandboxes.GraderFault, match="could not start") as fault:
+            handle.close_all()
+            with pytest.raises(GraderFault, match="could not start") as fault:
                 harness.grade(job, dataclasses.replace(SETTINGS, cgroups=False))
             print(f"\nwithout a control group, among 40 nobody processes: GraderFault: {fault.value}")
-            sandboxes.close_all()
+            handle.close_all()
             outputs = harness.grade(job, SETTINGS).outputs["sigmoid_checks"]
             assert outputs == [], outputs  # passed: no error, nothing printed
     finally:
-        sandboxes.close_all()
+        handle.close_all()

@@ -3,12 +3,12 @@ that breaks a convention is reported: per-assignment limits, the graded-imports 
 
 import nbformat
 import pytest
-from conftest import ASSIGNMENT, NOTEBOOK, course, make_course, solved, submit
+from conftest import ASSIGNMENT, NOTEBOOK, nbgrader, autograde, make_course, solved, submit
 from nbformat.v4 import new_code_cell, new_notebook
 
 from catkit.grading import harness, sandbox
 from catkit.grading.layout import LayoutError, layout_of
-from catkit.nbgrader_plugins.status import recorded_failure
+from catkit.course import Course
 
 
 def _answer(function, body="    return x\n"):
@@ -70,7 +70,7 @@ def test_an_assignment_limit_applies_when_nbgrader_grades(tmp_path):
     slow = solved(root, {"sigmoid_solution": [("    s = 1 / (1 + np.exp(-z))",
                                                "    import time\n    time.sleep(5)\n    s = 1 / (1 + np.exp(-z))")]})
     submit(root, "slow", slow)
-    course.nbgrader(root, "autograde", ASSIGNMENT)
+    nbgrader(root, "autograde", ASSIGNMENT)
     graded = nbformat.read(root / "autograded" / "slow" / ASSIGNMENT / NOTEBOOK, as_version=4)
     checks = [c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "sigmoid_checks"][0]
     assert "did not finish within 1.5 s" in " ".join(o.get("evalue", "") for o in checks.outputs)
@@ -80,7 +80,7 @@ def test_a_notebook_that_breaks_a_convention_leaves_submissions_not_graded_with_
     root = make_course(tmp_path)
     _edit_source(root, lambda nb: nb.cells.insert(0, _imports("import numpy as np\nprint('hello')")))
     submit(root, "student", solved(root))
-    run = course.autograde(root, ASSIGNMENT)
+    run = autograde(root)
     assert run.returncode != 0
-    reason = recorded_failure(root, ASSIGNMENT, "student")
+    reason = Course.at(root).recorded_failure(ASSIGNMENT, "student")
     assert "tagged 'graded-imports' may hold only import statements" in reason and "print('hello')" in reason

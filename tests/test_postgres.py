@@ -17,7 +17,7 @@ import pytest
 from conftest import ASSIGNMENT, NOTEBOOK, gradebook_scores, make_course, maxima, release_nb, solved
 from nbgrader.apps.api import NbGraderAPI
 
-from catkit.gradebook import course_directory, db_url
+from catkit.course import Course
 
 CATKIT = str(Path(sys.executable).with_name("catkit"))
 PASSWORD = "pw-never-shown"
@@ -61,7 +61,7 @@ def graded(postgres, tmp_path_factory):
 
 def test_the_class_is_graded_into_postgresql_and_everything_reads_it(graded):
     root, url = graded["root"], graded["url"]
-    assert db_url(root) == url and url.startswith("postgresql://")
+    assert Course.at(root).db_url == url and url.startswith("postgresql://")
     top = maxima(root)
     functions = list(top)
     assert len(functions) >= 6 and all(points > 0 for points in top.values())
@@ -90,7 +90,7 @@ def test_the_class_is_graded_into_postgresql_and_everything_reads_it(graded):
         assert list((root / "feedback" / student / ASSIGNMENT).glob("*.html")), f"no feedback for {student}"
 
     # the formgrader: what its handlers get from nbgrader's API
-    coursedir = course_directory(root)
+    coursedir = Course.at(root).coursedir
     api = NbGraderAPI(coursedir=coursedir, config=coursedir.config)
     assignment = {a["name"]: a for a in api.get_assignments()}[ASSIGNMENT]
     assert assignment["num_submissions"] == 3, assignment

@@ -8,12 +8,10 @@ import csv
 
 import nbformat
 import pytest
-from conftest import ASSIGNMENT, NOTEBOOK, course, make_course, solved, submit
+from conftest import FUNCTIONS, NOTEBOOK, ASSIGNMENT, autograde, make_course, nbgrader, solved, submit
 from nbgrader.coursedir import CourseDirectory
 
-from catkit.gradebook import open_gradebook
-from conftest import FUNCTIONS
-from catkit.nbgrader_plugins import status
+from catkit.course import Course, stamp
 from catkit.nbgrader_plugins.export import assignment_file
 
 POINTS = [*FUNCTIONS, "total"]
@@ -34,11 +32,11 @@ def rows(tmp_path_factory):
     (_submission_folder(root, "not-a-notebook") / NOTEBOOK).write_text('["valid JSON", "no cells"]')
     nbformat.write(solved(root), _submission_folder(root, "renamed") / "Copy of notebook.ipynb")
     _submission_folder(root, "empty")
-    with open_gradebook(root) as gb:
+    with Course.at(root).open_gradebook() as gb:
         gb.add_student("absent")  # in the gradebook, no submission folder at all
-    run = course.autograde(root, ASSIGNMENT)
+    run = autograde(root)
     assert run.returncode != 0  # nbgrader reports the failed submissions; the export still says who
-    course.nbgrader(root, "export", "--to", str(root / "grades.csv"))
+    nbgrader(root, "export", "--to", str(root / "grades.csv"))
     with open(assignment_file(root / "grades.csv", ASSIGNMENT), newline="") as handle:
         return {row["student_id"]: row for row in csv.DictReader(handle)}
 
@@ -60,28 +58,28 @@ def test_a_submission_that_was_not_graded_says_why_and_has_no_points(rows, stude
     assert [rows[student][column] for column in POINTS] == [""] * len(POINTS)  # not a zero
 
 
-def _course_dir(root):
+def _course(root):
     (root / "source" / ASSIGNMENT).mkdir(parents=True)
     (root / "source" / ASSIGNMENT / NOTEBOOK).write_text("{}")
-    return CourseDirectory(root=str(root))
+    return Course(CourseDirectory(root=str(root)))
 
 
 def test_a_recorded_reason_comes_first(tmp_path):
-    coursedir = _course_dir(tmp_path)
+    course = _course(tmp_path)
     (_submission_folder(tmp_path, "bob") / NOTEBOOK).write_text("not json")
-    status.record_failure(tmp_path, ASSIGNMENT, "bob", "the sandbox could not start")
-    assert status.submission_status(coursedir, ASSIGNMENT, "bob") == "not graded: the sandbox could not start"
+    course.record_failure(ASSIGNMENT, "bob", "the sandbox could not start")
+    assert course.status(ASSIGNMENT, "bob") == "not graded: the sandbox could not start"
 
 
 def test_an_interrupted_grading_is_not_graded_until_stamped(tmp_path):
-    coursedir = _course_dir(tmp_path)
+    course = _course(tmp_path)
     nbformat.write(nbformat.v4.new_notebook(), _submission_folder(tmp_path, "bob") / NOTEBOOK)
     autograded = tmp_path / "autograded" / "bob" / ASSIGNMENT
     autograded.mkdir(parents=True)
     nb = nbformat.v4.new_notebook()
     nbformat.write(nb, autograded / NOTEBOOK)
-    assert status.submission_status(coursedir, ASSIGNMENT, "bob") == (
+    assert course.status(ASSIGNMENT, "bob") == (
         f"not graded: grading did not complete: run nbgrader autograde {ASSIGNMENT} again")
-    status.stamp(nb, 1.5)
+    stamp(nb, 1.5)
     nbformat.write(nb, autograded / NOTEBOOK)
-    assert status.submission_status(coursedir, ASSIGNMENT, "bob") == "graded"
+    assert course.status(ASSIGNMENT, "bob") == "graded"

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from catkit.grading import wire
+from catkit.grading.sandboxed import wire
 
 
 @pytest.mark.parametrize("value", [
@@ -23,7 +23,7 @@ def test_values_round_trip_with_their_exact_types(value):
         if isinstance(a, np.ndarray):
             assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
         elif isinstance(a, (list, tuple)):
-            assert len(a) == len(b) and all(same(x, y) is None for x, y in zip(a, b))
+            assert len(a) == len(b) and all(same(x, y) is None for x, y in zip(a, b, strict=True))
         elif isinstance(a, dict):
             assert list(a) == list(b) and all(same(a[k], b[k]) is None for k in a)
         elif isinstance(a, np.generic):

@@ -2,18 +2,20 @@
 block the grader, flood it, or break the notebook it writes."""
 
 import contextlib
-import dataclasses
 import io
 import time
 
 import numpy as np
 import pytest
 
-from catkit.grading import cgroups, harness, remote, sandbox, sandboxes
+from catkit.grading import remote
+from catkit.grading.isolation import cgroups, handle, launch
+from catkit.grading.job import Settings
+from catkit.grading.limits import Limits
 from conftest import PREAMBLE
 
-MODE = sandbox.resolve_mode("auto")
-SETTINGS = harness.Settings(mode=MODE, cgroups=cgroups.available() is None, timeout=3, cell_time_limit=6)
+MODE = launch.resolve_mode("auto")
+SETTINGS = Settings(mode=MODE, cgroups=cgroups.available() is None, limits=Limits(timeout=3, cell_time_limit=6))
 SANDBOXED = pytest.mark.skipif(MODE != "bwrap", reason="needs bubblewrap and root")
 REFERENCES = {"double": "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n"}
 
@@ -22,12 +24,12 @@ REFERENCES = {"double": "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * 
 def worker(source, relies_on=(), settings=SETTINGS):
     """The student's ``f`` defined alone in a fresh sandboxed session, as the grader calls it."""
     students = remote.StudentSandbox(settings)
-    references = sandboxes.reference_sandbox(settings, PREAMBLE, REFERENCES)
+    references = handle.reference_sandbox(settings, PREAMBLE, REFERENCES)
     session = None
     try:
         session = remote.load(students, references, settings, PREAMBLE, source, "f", relies_on,
-                              time.monotonic() + settings.cell_time_limit,
-                              f"used up the {settings.cell_time_limit:g} s allowed for one test cell")
+                              time.monotonic() + settings.limits.cell_time_limit,
+                              f"used up the {settings.limits.cell_time_limit:g} s allowed for one test cell")
         yield remote.RemoteFunction(session, "f")
     finally:
         if session is not None:
@@ -37,14 +39,14 @@ def worker(source, relies_on=(), settings=SETTINGS):
 
 STOP_READING = """
 import sys, time
-sys.modules["catkit.grading.wire"].receive = lambda stream: time.sleep(3600)
+sys.modules["sandboxed.wire"].receive = lambda stream: time.sleep(3600)
 def f(x):
     return x
 """
 
 DRIP = """
 import sys, time
-wire = sys.modules["catkit.grading.wire"]
+wire = sys.modules["sandboxed.wire"]
 real_send = wire.send
 def slow_send(stream, message):
     time.sleep(2.2)
@@ -56,7 +58,7 @@ def f(x):
 
 FLOOD = """
 import sys
-sys.modules["catkit.grading.worker"].MAX_TEXT = 10**9
+sys.modules["sandboxed.student"].MAX_TEXT = 10**9
 def f(x):
     print("y" * 1_500_000)
     raise ValueError("z" * 1_500_000)
@@ -87,6 +89,9 @@ def test_the_grader_clips_what_the_worker_sends():
             f(0)
     assert len(printed.getvalue()) < remote.MAX_OUTPUT + 100
     assert len(error.value.message) < 2100
+    # The attack reached the sandbox's own module: the worker sent all of it, and only the grader clipped it.
+    assert printed.getvalue().endswith("(1480001 more characters)"), printed.getvalue()[-100:]
+    assert error.value.message.endswith("(1498000 more characters)"), error.value.message[-100:]
 
 
 def test_text_from_the_worker_is_valid_unicode():
@@ -113,7 +118,7 @@ def test_the_worker_starts_in_an_empty_private_folder(tmp_path):
     secret.write_text("solution")
     probe = f"import os\ndef f(x):\n    return os.getcwd(), os.listdir('.'), os.path.exists({str(secret)!r})\n"
     with worker(probe) as f:
-        assert f(0) == (sandbox.WORKDIR, [], False)
+        assert f(0) == (launch.WORKDIR, [], False)
 
 
 # Hunts for the reference's source anywhere in its own process: the marker only the instructor's
@@ -164,7 +169,7 @@ def f(x):
 '''
 
 
-SLOW = dataclasses.replace(SETTINGS, timeout=30, cell_time_limit=30)  # reading all of its memory takes seconds
+SLOW = SETTINGS.with_limits({"timeout": 30, "cell_time_limit": 30})  # reading all of its memory takes seconds
 
 
 def test_reference_code_never_enters_the_students_process():
@@ -189,7 +194,7 @@ def test_a_function_cannot_call_the_reference_of_a_function_it_does_not_rely_on(
 
 DEEP_REPLY = """
 import sys
-wire = sys.modules["catkit.grading.wire"]
+wire = sys.modules["sandboxed.wire"]
 def deep_send(stream, message):
     payload = ("[" * 200_000 + "]" * 200_000).encode()
     stream.write(len(payload).to_bytes(8, "big") + payload)
@@ -201,7 +206,7 @@ def f(x):
 
 HUGE_REPLY = """
 import sys
-wire = sys.modules["catkit.grading.wire"]
+wire = sys.modules["sandboxed.wire"]
 def huge_send(stream, message):
     payload = ('{"ok": true, "value": [' + ",".join(["1"] * 1_500_000) + "]}").encode()
     stream.write(len(payload).to_bytes(8, "big") + payload)
@@ -264,6 +269,6 @@ def test_kernel_keyrings_and_message_queues_are_refused(call):
     """Keys live in the kernel, per user, beyond any namespace: every sandbox runs as nobody, so a
     key one student's function adds is readable by another's (a relay of the reference's answers
     from a later function to an earlier one, found by the red team). The seccomp filter refuses
-    those calls (catkit/grading/seccomp.py)."""
+    those calls (catkit/grading/isolation/seccomp.py)."""
     with worker(KERNEL_OBJECTS) as f:
         assert f(call) == [-1, 1], f"{call} was not refused with EPERM"

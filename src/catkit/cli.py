@@ -1,90 +1,77 @@
-"""The ``catkit`` command: the course's main job, grading, and data tools.
+"""The ``catkit`` command: the course's main job, grading, and data tools. Run it in the course root.
 
     catkit demo                      generate, grade the bundled example submissions of every assignment
     catkit grade ASSIGNMENT --submissions DIR [--force] [--scheduler tcp://HOST:PORT]
     catkit report ASSIGNMENT         the class report (reports/ASSIGNMENT.html), after grading
     catkit examples                  rewrite the bundled example submissions after editing the notebook
-    catkit data check [DIR]          check a data folder (default: the one the notebook would load)
-    catkit data synth [--out DIR] [--seed N]   (default DIR: source/logistic_regression/data, the bundled set)
+    catkit data check [DIR]          check a data folder (default: the course's bundled one)
+    catkit data synth [--out DIR] [--seed N]
     catkit data from-photos --cat DIR --non-cat DIR [--out DIR] [--test-fraction F] [--seed N]
 
-Problems end with one clear message on stderr and exit status 2, never a traceback.
+Problems the user can fix (a :class:`~catkit.errors.CatkitError`) end with one clear message on
+stderr and exit status 2; anything else is a bug in the kit and shows its traceback.
 """
 
+from __future__ import annotations
+
 import argparse
-import os
+import functools
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from catkit.errors import CatkitError
+from catkit.errors import CatkitError, NotGraded
 
-ASSIGNMENT = "logistic_regression"  # the assignment whose data set the `catkit data` tools build and check
-# The bundled data set lives in the assignment's folder, so nbgrader releases it with the notebook
-# (release/<assignment>/data/) and the loader, walking up from the notebook, finds it there.
-BUNDLED_DATA = Path("source") / ASSIGNMENT / "data"
-
-
-def _dataset_error():
-    from catkit.datasets.h5io import load_lr_utils
-    return load_lr_utils().DatasetError
+if TYPE_CHECKING:  # (imported where used: nbgrader takes seconds to import, argparse's --help should not)
+    from catkit.course import Course
+    from catkit.nbgrader_commands import AutogradeRun
+    from catkit.workflow import StudentResult
 
 
-def data_check(directory):
-    from catkit.datasets.h5io import load_lr_utils
-    lr_utils = load_lr_utils()
-    if directory is None and not os.environ.get(lr_utils.ENV_VAR) and BUNDLED_DATA.is_dir():
-        directory = str(BUNDLED_DATA)  # in the course root: the folder the instructor's notebook loads
-    train_x, train_y, test_x, test_y, classes = lr_utils.load_dataset(directory)
-    where = directory or "the folder the notebook finds"
-    print(f"Data set OK ({where}): {train_x.shape[0]} training pictures ({int(train_y.sum())} cats), "
-          f"{test_x.shape[0]} test pictures ({int(test_y.sum())} cats), {train_x.shape[1]}x{train_x.shape[2]} "
-          f"pixels, classes {[c.decode() for c in classes]}")
+def grade(course: Course, assignment: str, submissions: str, force: bool = False, scheduler: str | None = None) -> None:
+    from catkit import cluster, nbgrader_commands, workflow
+    from catkit.course import SECRET_MADE
 
-
-def data_synth(out, seed):
-    from catkit.datasets.synthetic import build_default
-    for path in build_default(out, seed=seed):
-        print(f"wrote {path}")
-
-
-def data_from_photos(cat, non_cat, out, test_fraction, seed, overwrite):
-    from catkit.datasets.photos import build_from_folders
-    for path in build_from_folders(cat, non_cat, out, test_fraction=test_fraction, seed=seed,
-                                   overwrite=overwrite):
-        print(f"wrote {path}")
-
-
-def grade(root, assignment, submissions, force=False, scheduler=None):
-    from catkit import course
-    maxima, results, run = course.grade(root, assignment, submissions, force, scheduler)
-    print(course.table(maxima, results))
-    print(f"\nAutograded notebooks: {Path(root) / 'autograded'}/<student>/{assignment}/")
-    print(f"Feedback:             {Path(root) / 'feedback'}/<student>/{assignment}/*.html")
-    print(f"Grades (CSV):         {Path(root) / 'exports' / 'grades.csv'} (all assignments), "
-          f"{Path(root) / 'exports' / f'grades_{assignment}.csv'} (points per function)")
+    try:  # made now, once, and said here (nbgrader's log, at level WARN, would not show it)
+        _, made = course.secret()
+    except NotGraded as error:
+        raise CatkitError(str(error)) from None
+    if made:
+        print(f"catkit: {SECRET_MADE.format(course.secret_path)}", file=sys.stderr)
+    autograde = (functools.partial(cluster.autograde, scheduler=scheduler) if scheduler
+                 else nbgrader_commands.autograde)
+    maxima, results, run = workflow.grade(course, assignment, submissions, force, autograde)
+    print(workflow.table(maxima, results))
+    print(f"\nAutograded notebooks: {course.autograded_dir('<student>', assignment)}/")
+    print(f"Feedback:             {course.feedback_dir('<student>', assignment)}/*.html")
+    export = workflow.export_path(course)
+    print(f"Grades (CSV):         {export} (all assignments), "
+          f"{export.with_name(f'grades_{assignment}.csv')} (points per function)")
     if any(result.graded for result in results):
-        print(f"Class report:         {class_report(root, assignment)}")
+        print(f"Class report:         {class_report(course, assignment)}")
     not_graded = [result for result in results if not result.graded]
     if not_graded:
-        raise CatkitError(_not_graded_message(root, assignment, submissions, results, not_graded, run))
+        raise CatkitError(_not_graded_message(course, assignment, submissions, results, not_graded, run))
     if run.returncode:  # every submission of this folder is graded: the failure is another one's
         print(f"catkit: warning: nbgrader autograde failed for other submissions in "
-              f"{Path(root) / 'submitted'}; see {run.log}", file=sys.stderr)
+              f"{course.submitted_dir('*', assignment).parent.parent}; see {run.log}", file=sys.stderr)
 
 
-def class_report(root, assignment):
+def class_report(course: Course, assignment: str) -> Path:
     from catkit import report
-    return report.write(root, assignment)
+    return report.write(course, assignment)
 
 
-def _not_graded_message(root, assignment, submissions, results, not_graded, run):
+def _not_graded_message(course: Course, assignment: str, submissions: str, results: Sequence[StudentResult],
+                        not_graded: Sequence[StudentResult], run: AutogradeRun) -> str:
     """Who was not graded and why, where their work is, how to grade it again."""
-    from catkit.nbgrader_plugins.status import INCOMPLETE
+    from catkit.course import INCOMPLETE
     reasons = "\n".join(f"  {result.student}: {result.status}" for result in not_graded)
     message = (f"{len(not_graded)} of {len(results)} submissions were not graded:\n{reasons}\n"
-               f"Their work is untouched in {Path(root) / 'submitted'}/<student>/{assignment}/. To grade them, "
+               f"Their work is untouched in {course.submitted_dir('<student>', assignment)}/. To grade them, "
                f"fix the cause there if it is the submission's (a renamed notebook, say), then run "
-               f"'nbgrader autograde {assignment}' in {root}, or 'catkit grade {assignment} --submissions "
+               f"'nbgrader autograde {assignment}' in {course.root}, or 'catkit grade {assignment} --submissions "
                f"{submissions}' again: submissions already graded are skipped.")
     if run.returncode:
         message += f"\nnbgrader autograde exited with status {run.returncode}; its log is {run.log}"
@@ -93,29 +80,32 @@ def _not_graded_message(root, assignment, submissions, results, not_graded, run)
     return message
 
 
-def examples(root):
-    from catkit import course
+def examples(course: Course) -> None:
     from catkit.examples import write_examples
-    for assignment in course.assignments(root):
-        for notebook in course.notebooks(root, assignment):
-            for path in write_examples(root, assignment, notebook.name):
+    for assignment in course.assignments():
+        for notebook in course.notebooks(assignment):
+            for path in write_examples(course, assignment, notebook.name):
                 print(f"wrote {path}")
 
 
-def demo(root):
+def demo(course: Course) -> None:
     """Grade the bundled example submissions of every assignment that has some."""
-    from catkit import course
-    root = Path(root)
-    data_check(None)
-    bundled = root / "examples" / "submissions"
-    for assignment in course.assignments(root):
+    from catkit.datasets import commands as data
+    print(data.check(None, _assignment_folders(course)))
+    bundled = course.root / "examples" / "submissions"
+    for assignment in course.assignments():
         if list(bundled.glob(f"*/{assignment}/*.ipynb")):
             print(f"\n== {assignment} ==")
-            grade(root, assignment, bundled)
+            grade(course, assignment, str(bundled))
 
 
-def parser():
-    main = argparse.ArgumentParser(prog="catkit", description=__doc__.split("\n\n")[0])
+def _assignment_folders(course: Course) -> list[Path]:
+    return [course.source_dir(assignment) for assignment in course.assignments()]
+
+
+def parser() -> argparse.ArgumentParser:
+    from catkit.datasets.commands import add_data_parser
+    main = argparse.ArgumentParser(prog="catkit", description=(__doc__ or "").split("\n\n")[0])
     commands = main.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="grade the bundled example submissions on the default data")
     commands.add_parser("examples", help="rewrite examples/submissions/ from release/ and source/")
@@ -128,44 +118,31 @@ def parser():
                         help="grade on this dask.distributed cluster (README: A class on several machines)")
     reported = commands.add_parser("report", help="write the class report reports/<assignment>.html (after grading)")
     reported.add_argument("assignment")
-    data = commands.add_parser("data", help="data set tools").add_subparsers(dest="action", required=True)
-    check = data.add_parser("check", help="check a data folder")
-    check.add_argument("directory", nargs="?", default=None)
-    synth = data.add_parser("synth", help="(re)build the default synthetic data set")
-    synth.add_argument("--out", default=str(BUNDLED_DATA))
-    synth.add_argument("--seed", type=int, default=0)
-    photos = data.add_parser("from-photos", help="build a data set from folders of photos")
-    photos.add_argument("--cat", required=True, help="folder of cat photos")
-    photos.add_argument("--non-cat", required=True, help="folder of non-cat photos")
-    photos.add_argument("--out", default=str(BUNDLED_DATA))
-    photos.add_argument("--test-fraction", type=float, default=0.2)
-    photos.add_argument("--seed", type=int, default=0)
-    photos.add_argument("--overwrite", action="store_true", help="replace existing data files")
+    add_data_parser(commands)
     return main
 
 
-def run(args):
+def run(args: argparse.Namespace) -> None:
+    from catkit.course import Course
+    course = Course.at(Path.cwd())  # every command runs in a course root
     if args.command == "demo":
-        demo(Path.cwd())
+        demo(course)
     elif args.command == "examples":
-        examples(Path.cwd())
+        examples(course)
     elif args.command == "report":
-        print(class_report(Path.cwd(), args.assignment))
+        print(class_report(course, args.assignment))
     elif args.command == "grade":
-        grade(Path.cwd(), args.assignment, args.submissions, args.force, args.scheduler)
-    elif args.action == "check":
-        data_check(args.directory)
-    elif args.action == "synth":
-        data_synth(args.out, args.seed)
+        grade(course, args.assignment, args.submissions, args.force, args.scheduler)
     else:
-        data_from_photos(args.cat, args.non_cat, args.out, args.test_fraction, args.seed, args.overwrite)
+        from catkit.datasets import commands as data
+        data.run(args, _assignment_folders(course))
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         run(args)
-    except (CatkitError, _dataset_error(), OSError, ValueError) as error:
+    except CatkitError as error:
         print(f"catkit: error: {error}", file=sys.stderr)
         return 2
     return 0
@@ -173,3 +150,4 @@ def main(argv=None):
 
 if __name__ == "__main__":
     sys.exit(main())
+

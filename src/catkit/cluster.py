@@ -19,77 +19,69 @@ submissions are graded on the cluster (``IsolatedExecute.scheduler``, see
 :mod:`catkit.grading.dask_pool`).
 """
 
-import glob
-import logging
+from __future__ import annotations
+
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from catkit.errors import CatkitError
-from catkit.nbgrader_plugins.status import STATE
+from catkit import nbgrader_commands
+from catkit.errors import CatkitError, NotGraded
+from catkit.nbgrader_commands import AutogradeRun
+from catkit.parent_death import die_with_parent
 
-# catkit.course and catkit.gradebook (nbgrader, SQLAlchemy: seconds to import) are imported where
-# used: a Dask worker imports this module to run grade_shard, on its event loop.
+if TYPE_CHECKING:
+    from catkit.course import Course
+# catkit.course (nbgrader, SQLAlchemy: seconds to import) is not imported here: a Dask worker
+# imports this module to run grade_shard, on its event loop.
 
 WORKERS_SECONDS = 60  # for a first worker to join the scheduler
 
 
-def say(message):
+def say(message: str) -> None:
     print(f"catkit: {message}", file=sys.stderr, flush=True)
 
 
-def is_sqlite(url):
+def is_sqlite(url: str) -> bool:
     from sqlalchemy.engine import make_url
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_course_secret(root):
+def make_course_secret(course: Course) -> None:
     """Make the course secret now, once, before several nbgrader processes would race to."""
-    from catkit import gradebook
-    from catkit.nbgrader_plugins.execute import IsolatedExecute, NotGraded, _course_secret
-
-    secret_file = IsolatedExecute(config=gradebook.course_directory(root).config).secret_file
+    from catkit.course import SECRET_MADE
     try:
-        _course_secret(Path(root) / (secret_file or f"{STATE}/course_secret"), logging.getLogger("catkit"))
+        _, made = course.secret()
     except NotGraded as error:
         raise CatkitError(str(error)) from None
+    if made:
+        say(SECRET_MADE.format(course.secret_path))
 
 
-def submitted_students(root, assignment):
-    """Every student with a submission of ``assignment`` in the course (what autograde looks at)."""
-    from catkit import gradebook
-    coursedir = gradebook.course_directory(root)
-    pattern = coursedir.format_path(coursedir.submitted_directory, "*", assignment)
-    return sorted(Path(path).parent.name for path in glob.glob(pattern) if Path(path).is_dir())
-
-
-def shards(students, count):
+def shards(students: list[str], count: int) -> list[list[str]]:
     """``students`` in at most ``count`` shards of nearly equal size (dealt round, in order)."""
     return [part for part in (students[i::count] for i in range(count)) if part]
 
 
-def shard_log(root, index):
-    return Path(root) / STATE / f"autograde-shard-{index}.log"
+def shard_log(state_dir: Path, index: int) -> Path:
+    return state_dir / f"autograde-shard-{index}.log"
 
 
-def grade_shard(root, assignment, exclude, force, index):
+def grade_shard(root: str, assignment: str, exclude: str, force: bool, log: str) -> tuple[int, str, float, str]:
     """The Dask task of one shard, on a worker: a plain ``nbgrader autograde`` of the students not
     in ``exclude``, in the course root, that dies with this worker. Returns (exit status, worker
     address, seconds, the end of nbgrader's output)."""
     from distributed import get_worker
 
-    from catkit import course
-    from catkit.grading.sandbox import die_with_parent
-
     address = get_worker().address
     if not (Path(root) / "nbgrader_config.py").is_file():
         raise CatkitError(f"the course folder {root} is not on the Dask worker {address}: mount the shared "
                           "course folder at the same path on every worker")
-    log = shard_log(root, index)
-    log.unlink(missing_ok=True)  # a shard redone elsewhere starts its log anew
-    command, env = course._nbgrader_command(
+    Path(log).unlink(missing_ok=True)  # a shard redone elsewhere starts its log anew
+    command, env = nbgrader_commands.command(
         "autograde", assignment, "--log-level=WARN", f"--NbGrader.logfile={log}",
         f"--CourseDirectory.student_id_exclude={exclude}",
         "--IsolatedExecute.scheduler=",  # this nbgrader grades on this machine
@@ -103,28 +95,24 @@ def grade_shard(root, assignment, exclude, force, index):
     return result.returncode, address, time.monotonic() - start, tail
 
 
-def autograde(root, assignment, scheduler, force=False):
+def autograde(course: Course, assignment: str, force: bool = False, *, scheduler: str) -> AutogradeRun:
     """Autograde the class on the Dask cluster at ``scheduler``: one nbgrader per worker, each on
     its shard of the students (PostgreSQL gradebook), or one nbgrader whose submissions the
-    workers grade (SQLite). Returns a :class:`catkit.course.AutogradeRun`."""
-    from catkit import course, gradebook
-
-    root = Path(root).resolve()
-    url = gradebook.db_url(root)
-    if is_sqlite(url):
-        say(f"the gradebook is SQLite ({gradebook.shown_url(url)}), which takes one writer at a time: one "
+    workers grade (SQLite)."""
+    if is_sqlite(course.db_url):
+        say(f"the gradebook is SQLite ({course.shown_db_url}), which takes one writer at a time: one "
             f"nbgrader autograde, its submissions graded on the Dask cluster {scheduler}. With a PostgreSQL "
             "gradebook, each Dask worker would run nbgrader on its own shard of the class.")
-        return course.autograde(root, assignment, force, f"--IsolatedExecute.scheduler={scheduler}")
+        return nbgrader_commands.autograde(course, assignment, force, f"--IsolatedExecute.scheduler={scheduler}")
     from distributed import Client, KilledWorker, as_completed
 
-    make_course_secret(root)
-    students = submitted_students(root, assignment)
+    make_course_secret(course)
+    students = course.submitted_students(assignment)
     try:
         client = Client(scheduler, set_as_default=False)  # (Dask's distributed.comm.timeouts.connect)
     except (OSError, TimeoutError) as error:
         raise CatkitError(f"cannot reach the Dask scheduler {scheduler}: {error}") from None
-    log = root / STATE / "autograde.log"
+    log = course.state_dir / "autograde.log"
     with client:
         try:
             client.wait_for_workers(1, timeout=WORKERS_SECONDS)
@@ -133,11 +121,12 @@ def autograde(root, assignment, scheduler, force=False):
         workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
         parts = shards(students, len(workers))
         say(f"grading {len(students)} submissions of {assignment} on the Dask cluster {scheduler}: "
-            f"{len(parts)} shards, one nbgrader autograde per worker, into the gradebook {gradebook.shown_url(url)}")
+            f"{len(parts)} shards, one nbgrader autograde per worker, into the gradebook {course.shown_db_url}")
         futures = {}
         for index, (part, worker) in enumerate(zip(parts, workers)):
             exclude = ",".join(sorted(set(students) - set(part)))
-            future = client.submit(grade_shard, str(root), assignment, exclude, force, index, pure=False,
+            future = client.submit(grade_shard, str(course.root), assignment, exclude, force,
+                                   str(shard_log(course.state_dir, index)), pure=False,
                                    key=f"catkit_shard-{index}-{uuid.uuid4().hex}", workers=[worker],
                                    allow_other_workers=True)  # moved to another worker if this one dies
             futures[future] = (index, part)
@@ -157,14 +146,14 @@ def autograde(root, assignment, scheduler, force=False):
             if status:
                 returncode = returncode or status
                 tails.append(tail)
-    _join_logs(root, log, len(parts))
-    return course.AutogradeRun(returncode, log, "\n".join(tails))
+    _join_logs(course.state_dir, log, len(parts))
+    return AutogradeRun(returncode, log, "\n".join(tails))
 
 
-def _join_logs(root, log, count):
+def _join_logs(state_dir: Path, log: Path, count: int) -> None:
     """The shards' logs, one after the other, in the run's log."""
     with open(log, "w", encoding="utf-8") as out:
         for index in range(count):
-            path = shard_log(root, index)
+            path = shard_log(state_dir, index)
             if path.exists():
                 out.write(f"--- shard {index + 1}/{count}\n{path.read_text(errors='replace')}")

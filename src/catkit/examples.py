@@ -7,14 +7,19 @@ check each loses points on its own function only; those marked ``demo = true`` a
 example submissions and graded by ``make demo``.
 """
 
+from __future__ import annotations
+
 import tomllib
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import nbformat
 
 from catkit.errors import CatkitError
 from catkit.submissions import fill
+
+if TYPE_CHECKING:
+    from catkit.course import Course
 
 MISTAKES_FOLDER = Path("examples") / "mistakes"
 
@@ -26,7 +31,7 @@ class Mistake(NamedTuple):
     demo: bool = False
 
 
-def mistakes(root, assignment):
+def mistakes(root: Path | str, assignment: str) -> dict[str, Mistake]:
     """name -> Mistake, from ``examples/mistakes/<assignment>.toml`` (none if there is no file)."""
     path = Path(root) / MISTAKES_FOLDER / f"{assignment}.toml"
     if not path.is_file():
@@ -45,7 +50,7 @@ def mistakes(root, assignment):
                           "table with function, what and edits = [{cell, old, new}, ...]") from None
 
 
-def example_submissions(release_nb, source_nb, known):
+def example_submissions(release_nb: Any, source_nb: Any, known: dict[str, Mistake]) -> dict[str, Any]:
     """student id -> notebook, for the bundled submissions: correct, untouched, the demo mistakes."""
     examples = {"example-correct": fill(release_nb, source_nb),
                 "example-untouched": nbformat.from_dict(release_nb)}
@@ -55,14 +60,13 @@ def example_submissions(release_nb, source_nb, known):
     return examples
 
 
-def write_examples(root, assignment, notebook):
+def write_examples(course: Course, assignment: str, notebook: str) -> list[Path]:
     """(Re)write ``examples/submissions/<student>/<assignment>/<notebook>`` from release/ and source/."""
-    root = Path(root)
-    release_nb = nbformat.read(root / "release" / assignment / notebook, as_version=4)
-    source_nb = nbformat.read(root / "source" / assignment / notebook, as_version=4)
+    release_nb = nbformat.read(course.release_dir(assignment) / notebook, as_version=4)
+    source_nb = nbformat.read(course.source_dir(assignment) / notebook, as_version=4)
     written = []
-    for student, nb in example_submissions(release_nb, source_nb, mistakes(root, assignment)).items():
-        folder = root / "examples" / "submissions" / student / assignment
+    for student, nb in example_submissions(release_nb, source_nb, mistakes(course.root, assignment)).items():
+        folder = course.root / "examples" / "submissions" / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, folder / notebook)
         written.append(folder / notebook)

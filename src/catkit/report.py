@@ -9,29 +9,30 @@ messages and grading times from the autograded notebooks. The page loads nothing
 remote style, font or image.
 """
 
+from __future__ import annotations
+
 import base64
 import html
 import io
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import MissingEntry
 
-from catkit.errors import CatkitError
-from catkit.gradebook import course_directory, shown_url
-from catkit.grading.layout import LayoutError
-from catkit.nbgrader_plugins.assignments import assignment_layout
-from catkit.nbgrader_plugins.export import function_maxima, function_scores
-from catkit.nbgrader_plugins.status import is_graded, read_stamp, submission_status, submitted_students
+from catkit.course import Course, is_graded
+from catkit.errors import CatkitError, LayoutError
+from catkit.grading.layout import Layout
+from catkit.scores import function_maxima, function_scores
 
 NOT_ATTEMPTED = "not attempted (NotImplementedError)"
 EXAMPLES = 3      # example students shown per message
 MESSAGES = 5      # most common messages shown per function
 
 
-def _message(output):
+def _message(output: Any) -> str:
     if output.output_type == "stream":
         return "wrote to stderr (a warning?)"
     if output.ename == "NotImplementedError" and not str(output.evalue).strip():
@@ -39,9 +40,9 @@ def _message(output):
     return " ".join(f"{output.ename}: {output.evalue}".split())[:300]
 
 
-def _failures(path, layout):
+def _failures(path: Path, layout: Layout) -> dict[str, list[str]]:
     """function -> messages of the failed test cells of one autograded notebook (each message once)."""
-    found = defaultdict(list)
+    found: dict[str, list[str]] = defaultdict(list)
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception:  # noqa: BLE001 - an unreadable notebook is reported as not graded elsewhere
@@ -60,45 +61,43 @@ def _failures(path, layout):
     return found
 
 
-def _pattern(message):
+def _pattern(message: str) -> str:
     """Messages that differ only in numbers (hidden tests draw random shapes) count together."""
     return re.sub(r"\d+(\.\d+)?(e-?\d+)?", "#", message)
 
 
-def collect(root, assignment):
+def collect(course: Course, assignment: str) -> dict[str, Any]:
     """Everything the page shows, as plain data."""
-    coursedir = course_directory(root)
-    autograded = Path(coursedir.format_path(coursedir.autograded_directory, "{student}", assignment))
+    course.notebooks(assignment)  # an unknown assignment: say which exist
     try:
-        layout = assignment_layout(coursedir, assignment)
+        layout = course.layout(assignment)
     except LayoutError as error:
         raise CatkitError(f"cannot report on '{assignment}': {error}") from None
-    with Gradebook(coursedir.db_url) as gb:
+    with course.open_gradebook() as gb:
         try:
             maxima = function_maxima(gb, assignment, layout)
         except MissingEntry:
-            raise CatkitError(f"assignment '{assignment}' is not in the gradebook {shown_url(coursedir.db_url)}: "
+            raise CatkitError(f"assignment '{assignment}' is not in the gradebook {course.shown_db_url}: "
                               f"run 'nbgrader generate_assignment {assignment}' and grade first") from None
         in_gradebook = {s.student.id for s in gb.find_assignment(assignment).submissions}
-        students = sorted(set(submitted_students(coursedir, assignment)) | in_gradebook)
+        students = sorted(set(course.submitted_students(assignment)) | in_gradebook)
         rows = []
         for student in students:
-            status = submission_status(coursedir, assignment, student)
-            row = {"student": student, "status": status, "scores": None, "seconds": None, "failures": {}}
+            status = course.status(assignment, student)
+            row: dict[str, Any] = {"student": student, "status": status, "scores": None, "seconds": None,
+                                   "failures": {}}
             if is_graded(status):
                 row["scores"] = function_scores(gb, assignment, student, layout)
-                folder = Path(str(autograded).replace("{student}", student))
-                notebooks = sorted(folder.glob("*.ipynb"))
-                row["seconds"] = sum(read_stamp(path)["grading_seconds"] for path in notebooks)
-                for path in notebooks:
+                row["seconds"] = course.grading_seconds(assignment, student)
+                for path in sorted(course.autograded_dir(student, assignment).glob("*.ipynb")):
                     for function, messages in _failures(path, layout).items():
                         row["failures"].setdefault(function, []).extend(messages)
             rows.append(row)
     return {"assignment": assignment, "functions": layout.functions, "maxima": maxima, "rows": rows,
-            "db_url": shown_url(coursedir.db_url)}  # the page shows it: no password
+            "db_url": course.shown_db_url}  # the page shows it: no password
 
 
-def _common_failures(functions, rows):
+def _common_failures(functions: tuple[str, ...], rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """function -> [(count, example message, example students)], most common first."""
     table = {}
     for function in functions:
@@ -112,13 +111,13 @@ def _common_failures(functions, rows):
     return table
 
 
-def _png(figure):
+def _png(figure: Any) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _distribution_plot(functions, maxima, graded):
+def _distribution_plot(functions: tuple[str, ...], maxima: dict[str, float], graded: list[dict[str, Any]]) -> str:
     """One bar chart per function (students per score) and one for the total."""
     import matplotlib
     matplotlib.use("Agg", force=True)
@@ -156,7 +155,7 @@ img { max-width: 100%; }
 """
 
 
-def render(data):
+def render(data: dict[str, Any]) -> str:
     """The report page, from :func:`collect`'s data (every string escaped)."""
     e = html.escape
     assignment, functions, maxima, rows = data["assignment"], data["functions"], data["maxima"], data["rows"]
@@ -211,10 +210,10 @@ def render(data):
     return "\n".join(parts)
 
 
-def write(root, assignment):
+def write(course: Course, assignment: str) -> Path:
     """Write ``reports/<assignment>.html`` in the course root; return its path."""
-    page = render(collect(root, assignment))
-    path = Path(root).resolve() / "reports" / f"{assignment}.html"
+    page = render(collect(course, assignment))
+    path = course.root / "reports" / f"{assignment}.html"
     path.parent.mkdir(exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path

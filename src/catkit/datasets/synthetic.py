@@ -12,6 +12,10 @@ Everything is drawn at twice the final size and scaled down, so edges are smooth
 is deterministic for a given seed: ``generate(seed)`` gives identical arrays every time.
 """
 
+import os
+from pathlib import Path
+from types import ModuleType
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -29,7 +33,7 @@ CAT_SCENES = [0.6, 0.1, 0.15, 0.15]  # probabilities of a room, outdoors, plain,
 NON_CAT_SCENES = [0.1, 0.6, 0.15, 0.15]
 
 
-def generate(seed=0):
+def generate(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Draw the default data set.
 
     Returns (train_x, train_y, test_x, test_y): images uint8 of shape (m, 64, 64, 3), labels int64 of
@@ -39,15 +43,16 @@ def generate(seed=0):
     return (*_draw_set(rng, N_TRAIN, N_TRAIN_CATS), *_draw_set(rng, N_TEST, N_TEST_CATS))
 
 
-def build_default(out_dir, seed=0):
+def build_default(out_dir: str | os.PathLike[str], lr_utils: ModuleType, seed: int = 0) -> tuple[Path, Path]:
     """Generate the default data set and write train_catvnoncat.h5 and test_catvnoncat.h5 into `out_dir`.
 
+    `lr_utils` is the students' loader module (see h5io.load_lr_utils), which checks the files written.
     Returns (train_path, test_path).
     """
-    return write_dataset(out_dir, *generate(seed))
+    return write_dataset(out_dir, *generate(seed), lr_utils=lr_utils)
 
 
-def render_example_picture(path, seed=EXAMPLE_SEED, size=256):
+def render_example_picture(path: str | os.PathLike[str], seed: int = EXAMPLE_SEED, size: int = 256) -> None:
     """Draw one cat of `size` x `size` pixels with the data set's code and save it as a PNG at `path`.
 
     The notebook's "test with your own image" section uses it: a picture the repository may ship.
@@ -62,7 +67,7 @@ def _draw_set(rng, m, n_cats):
     return images, labels
 
 
-def draw_picture(rng, is_cat, size=SIZE):
+def draw_picture(rng: np.random.Generator, is_cat: bool, size: int = SIZE) -> np.ndarray:
     """Draw one picture (a cat if `is_cat`, else something else) as a uint8 array (size, size, 3)."""
     s = 2 * size
     # As in photos, cats are more often indoors and other things outdoors: a real but weak cue.
@@ -136,7 +141,9 @@ def _background(rng, s, weights):
     if kind == 3:
         d = ImageDraw.Draw(img)
         for _ in range(rng.integers(10, 30)):
-            _ellipse(d, *rng.uniform(0, s, 2), *[rng.uniform(0.03, 0.12) * s] * 2, _any_rgb(rng))
+            x, y = rng.uniform(0, s, 2)
+            r = rng.uniform(0.03, 0.12) * s
+            _ellipse(d, x, y, r, r, _any_rgb(rng))
         img = img.filter(ImageFilter.GaussianBlur(s / 30))
     return img
 
@@ -183,7 +190,8 @@ def _cat_face(rng, d, cx, cy, r, fur):
     dark = _scaled(fur, 0.6) if sum(fur) > 200 else (90, 90, 90)  # markings must show on black fur too
     spread, height = rng.uniform(0.55, 0.95), rng.uniform(1.25, 1.7)
     for k in (-1, 1):  # ears: outer triangle in fur, inner one pink
-        ear = [(cx + k * 0.95 * r, cy - 0.25 * r), (cx + k * 0.15 * r, cy - 0.85 * r), (cx + k * spread * r, cy - height * r)]
+        ear = [(cx + k * 0.95 * r, cy - 0.25 * r), (cx + k * 0.15 * r, cy - 0.85 * r),
+               (cx + k * spread * r, cy - height * r)]
         d.polygon(ear, fill=fur)
         mid = np.mean(ear, axis=0)
         d.polygon([tuple(mid + 0.55 * (np.array(p) - mid)) for p in ear], fill=_rgb(rng, PINK, 20))
@@ -193,16 +201,20 @@ def _cat_face(rng, d, cx, cy, r, fur):
         _ellipse(d, cx, cy + 0.45 * r, 0.55 * r, 0.45 * r, _rgb(rng, (240, 240, 235), 10))
     if rng.random() < 0.4:  # tabby stripes on the forehead
         for k in (-1, 0, 1):
-            d.line([cx + k * 0.22 * r, cy - 0.88 * r, cx + k * 0.15 * r, cy - 0.45 * r], fill=dark, width=max(1, int(0.09 * r)))
+            d.line([cx + k * 0.22 * r, cy - 0.88 * r, cx + k * 0.15 * r, cy - 0.45 * r], fill=dark,
+                   width=max(1, int(0.09 * r)))
     eye, ry = _rgb(rng, EYES[rng.integers(len(EYES))], 20), 0.17 * r * rng.uniform(0.8, 1.2)
     for k in (-1, 1):
         ex, ey = cx + k * 0.42 * r, cy - 0.1 * r
         _ellipse(d, ex, ey, 0.21 * r, ry, eye)
         _ellipse(d, ex, ey, 0.21 * r * rng.uniform(0.2, 0.6), 0.95 * ry, (10, 10, 10))  # slit pupil
         _ellipse(d, ex + 0.06 * r, ey - 0.06 * r, 0.04 * r, 0.04 * r, (255, 255, 255))
-    d.polygon([(cx - 0.12 * r, cy + 0.2 * r), (cx + 0.12 * r, cy + 0.2 * r), (cx, cy + 0.33 * r)], fill=_rgb(rng, PINK, 30))
-    d.line([cx, cy + 0.33 * r, cx, cy + 0.45 * r], fill=dark, width=max(1, int(0.04 * r)))  # mouth: a "w" under the nose
-    d.line([(cx + k * 0.11 * r, cy + (0.45 + 0.08 * (k % 2)) * r) for k in range(-2, 3)], fill=dark, width=max(1, int(0.04 * r)))
+    d.polygon([(cx - 0.12 * r, cy + 0.2 * r), (cx + 0.12 * r, cy + 0.2 * r), (cx, cy + 0.33 * r)],
+              fill=_rgb(rng, PINK, 30))
+    # The mouth: a "w" under the nose.
+    d.line([cx, cy + 0.33 * r, cx, cy + 0.45 * r], fill=dark, width=max(1, int(0.04 * r)))
+    d.line([(cx + k * 0.11 * r, cy + (0.45 + 0.08 * (k % 2)) * r) for k in range(-2, 3)], fill=dark,
+           width=max(1, int(0.04 * r)))
     whisker = (235, 235, 235) if rng.random() < 0.6 else (40, 40, 40)
     for k in (-1, 1):
         for j in (-1, 0, 1):
@@ -227,7 +239,8 @@ def _round_eared_animal(rng, img, s):
         ear_r = 0.5 * r if kind == 1 else 0.33 * r
         for k in (-1, 1):
             _ellipse(d, cx + k * 0.75 * r, cy - 0.75 * r, ear_r, ear_r, ear)
-            _ellipse(d, cx + k * 0.75 * r, cy - 0.75 * r, 0.6 * ear_r, 0.6 * ear_r, PINK if kind == 1 else _scaled(ear, 0.8))
+            _ellipse(d, cx + k * 0.75 * r, cy - 0.75 * r, 0.6 * ear_r, 0.6 * ear_r,
+                     PINK if kind == 1 else _scaled(ear, 0.8))
     _ellipse(d, cx, cy, rng.uniform(0.9, 1.15) * r, 0.95 * r, fur)
     _ellipse(d, cx, cy + 0.4 * r, 0.45 * r, 0.35 * r, _scaled(fur, 1.25))  # snout
     for k in (-1, 1):
@@ -245,7 +258,8 @@ def _house(rng, img, s):
     w, h = s * rng.uniform(0.35, 0.7), s * rng.uniform(0.25, 0.45)
     x, y = s * rng.uniform(0.05, 0.95) - w / 2, s * rng.uniform(0.45, 0.85) - h / 2
     d.rectangle([x, y, x + w, y + h], fill=_any_rgb(rng))
-    d.polygon([(x - 0.08 * w, y), (x + 1.08 * w, y), (x + w / 2, y - rng.uniform(0.3, 0.6) * h)], fill=_rgb(rng, (150, 60, 50), 60))
+    d.polygon([(x - 0.08 * w, y), (x + 1.08 * w, y), (x + w / 2, y - rng.uniform(0.3, 0.6) * h)],
+              fill=_rgb(rng, (150, 60, 50), 60))
     glass = _rgb(rng, (180, 210, 230), 40)
     for fx in (0.15, 0.65):
         d.rectangle([x + fx * w, y + 0.2 * h, x + (fx + 0.2) * w, y + 0.45 * h], fill=glass)
@@ -260,7 +274,9 @@ def _tree(rng, img, s):
         d.rectangle([x - 0.04 * h, base - h, x + 0.04 * h, base], fill=_rgb(rng, (100, 70, 40), 30))
         green = _rgb(rng, (60, 130, 50), 40)
         for _ in range(rng.integers(2, 6)):
-            _ellipse(d, x + rng.uniform(-0.2, 0.2) * h, base - h + rng.uniform(-0.1, 0.25) * h, *[rng.uniform(0.15, 0.3) * h] * 2, _rgb(rng, green, 15))
+            crown_x, crown_y = x + rng.uniform(-0.2, 0.2) * h, base - h + rng.uniform(-0.1, 0.25) * h
+            crown_r = rng.uniform(0.15, 0.3) * h
+            _ellipse(d, crown_x, crown_y, crown_r, crown_r, _rgb(rng, green, 15))
 
 
 def _car(rng, img, s):
@@ -270,8 +286,10 @@ def _car(rng, img, s):
     cx, cy = s * rng.uniform(0.3, 0.7), s * rng.uniform(0.45, 0.75)
     paint = _any_rgb(rng)
     d.rounded_rectangle([cx - w / 2, cy - 0.12 * w, cx + w / 2, cy + 0.1 * w], radius=0.05 * w, fill=paint)
-    d.polygon([(cx - 0.3 * w, cy - 0.12 * w), (cx - 0.18 * w, cy - 0.3 * w), (cx + 0.15 * w, cy - 0.3 * w), (cx + 0.3 * w, cy - 0.12 * w)], fill=paint)
-    d.polygon([(cx - 0.24 * w, cy - 0.13 * w), (cx - 0.15 * w, cy - 0.26 * w), (cx + 0.12 * w, cy - 0.26 * w), (cx + 0.23 * w, cy - 0.13 * w)], fill=_rgb(rng, (170, 200, 220), 30))
+    d.polygon([(cx - 0.3 * w, cy - 0.12 * w), (cx - 0.18 * w, cy - 0.3 * w), (cx + 0.15 * w, cy - 0.3 * w),
+               (cx + 0.3 * w, cy - 0.12 * w)], fill=paint)
+    d.polygon([(cx - 0.24 * w, cy - 0.13 * w), (cx - 0.15 * w, cy - 0.26 * w), (cx + 0.12 * w, cy - 0.26 * w),
+               (cx + 0.23 * w, cy - 0.13 * w)], fill=_rgb(rng, (170, 200, 220), 30))
     for k in (-1, 1):
         _ellipse(d, cx + k * 0.3 * w, cy + 0.1 * w, 0.1 * w, 0.1 * w, (25, 25, 25))
         _ellipse(d, cx + k * 0.3 * w, cy + 0.1 * w, 0.04 * w, 0.04 * w, (170, 170, 170))
@@ -284,7 +302,8 @@ def _flowers(rng, img, s):
     for _ in range(rng.integers(1, 5)):
         r = s * rng.uniform(0.06, 0.18)
         cx, cy = s * rng.uniform(0.15, 0.85), s * rng.uniform(0.15, 0.7)
-        d.line([cx, cy, cx + rng.uniform(-0.1, 0.1) * s, s], fill=_rgb(rng, (50, 120, 40), 30), width=max(1, int(0.15 * r)))
+        d.line([cx, cy, cx + rng.uniform(-0.1, 0.1) * s, s], fill=_rgb(rng, (50, 120, 40), 30),
+               width=max(1, int(0.15 * r)))
         petal, n = _any_rgb(rng), rng.integers(5, 9)
         for a in np.linspace(0, 2 * np.pi, n, endpoint=False) + rng.uniform(0, np.pi):
             _ellipse(d, cx + 0.6 * r * np.cos(a), cy + 0.6 * r * np.sin(a), 0.45 * r, 0.45 * r, petal)
@@ -298,13 +317,16 @@ def _bird(rng, img, s):
     cx, cy = s * rng.uniform(0.3, 0.7), s * rng.uniform(0.35, 0.65)
     k = rng.choice([-1, 1])
     feathers = _any_rgb(rng)
-    d.line([cx - 2 * r, cy + 1.0 * r, cx + 2 * r, cy + 0.9 * r], fill=_rgb(rng, (100, 70, 40), 30), width=max(1, int(0.2 * r)))
-    d.polygon([(cx - k * 0.8 * r, cy), (cx - k * 1.8 * r, cy + 0.4 * r), (cx - k * 1.6 * r, cy - 0.1 * r)], fill=_scaled(feathers, 0.7))
+    d.line([cx - 2 * r, cy + 1.0 * r, cx + 2 * r, cy + 0.9 * r], fill=_rgb(rng, (100, 70, 40), 30),
+           width=max(1, int(0.2 * r)))
+    d.polygon([(cx - k * 0.8 * r, cy), (cx - k * 1.8 * r, cy + 0.4 * r), (cx - k * 1.6 * r, cy - 0.1 * r)],
+              fill=_scaled(feathers, 0.7))
     _ellipse(d, cx, cy, r, 0.75 * r, feathers)
     _ellipse(d, cx - k * 0.1 * r, cy + 0.05 * r, 0.6 * r, 0.4 * r, _scaled(feathers, 0.7))  # wing
     hx, hy = cx + k * 0.75 * r, cy - 0.6 * r
     _ellipse(d, hx, hy, 0.45 * r, 0.45 * r, feathers)
-    d.polygon([(hx + k * 0.35 * r, hy - 0.12 * r), (hx + k * 0.35 * r, hy + 0.12 * r), (hx + k * 0.8 * r, hy)], fill=_rgb(rng, (230, 150, 40), 30))
+    d.polygon([(hx + k * 0.35 * r, hy - 0.12 * r), (hx + k * 0.35 * r, hy + 0.12 * r), (hx + k * 0.8 * r, hy)],
+              fill=_rgb(rng, (230, 150, 40), 30))
     _ellipse(d, hx + k * 0.15 * r, hy - 0.1 * r, 0.08 * r, 0.08 * r, (10, 10, 10))
     _paste(img, layer, cx, cy, rng.uniform(-15, 15))
 
@@ -313,16 +335,21 @@ def _landscape(rng, img, s):
     """Mountains (some snow-capped), a sun, maybe a lake."""
     d = ImageDraw.Draw(img)
     if rng.random() < 0.6:
-        _ellipse(d, *rng.uniform(0.1, 0.9, 2) * [s, 0.4 * s], *[rng.uniform(0.05, 0.1) * s] * 2, _rgb(rng, (250, 210, 80), 30))
+        sun_x, sun_y = rng.uniform(0.1, 0.9, 2) * [s, 0.4 * s]
+        sun_r = rng.uniform(0.05, 0.1) * s
+        _ellipse(d, sun_x, sun_y, sun_r, sun_r, _rgb(rng, (250, 210, 80), 30))
     for _ in range(rng.integers(1, 4)):
         peak_x, peak_y, half = s * rng.uniform(0, 1), s * rng.uniform(0.2, 0.55), s * rng.uniform(0.2, 0.5)
         base = s * rng.uniform(0.6, 0.9)
         d.polygon([(peak_x - half, base), (peak_x, peak_y), (peak_x + half, base)], fill=_rgb(rng, (110, 110, 130), 40))
         if rng.random() < 0.5:
             t = 0.25
-            d.polygon([(peak_x - t * half, peak_y + t * (base - peak_y)), (peak_x, peak_y), (peak_x + t * half, peak_y + t * (base - peak_y))], fill=(245, 245, 250))
+            snow_y = peak_y + t * (base - peak_y)
+            snow = [(peak_x - t * half, snow_y), (peak_x, peak_y), (peak_x + t * half, snow_y)]
+            d.polygon(snow, fill=(245, 245, 250))
     if rng.random() < 0.5:
-        _ellipse(d, s * rng.uniform(0.3, 0.7), s * 0.85, s * rng.uniform(0.2, 0.4), s * 0.08, _rgb(rng, (70, 120, 190), 30))
+        _ellipse(d, s * rng.uniform(0.3, 0.7), s * 0.85, s * rng.uniform(0.2, 0.4), s * 0.08,
+                 _rgb(rng, (70, 120, 190), 30))
 
 
 def _shapes(rng, img, s):

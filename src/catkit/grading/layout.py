@@ -7,80 +7,87 @@ A notebook the engine can grade has:
   values rather than a function, are graded by their test cells without a student function);
 - **test cells** (nbgrader "autograder tests") whose grade_id starts with the function they score,
   e.g. ``f_checks``, ``f_hidden_tests`` (the longest matching name wins, so ``f_prime_checks``
-  scores ``f_prime`` when both are graded); hidden parts between
-  ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``;
+  scores ``f_prime`` when both are graded); a test cell is hidden when it holds nbgrader's
+  hidden-test marker (``ClearHiddenTests.begin_test_delimeter``, by default ``BEGIN HIDDEN TESTS``,
+  given to :func:`layout_of`);
 - a code cell tagged ``graded-imports`` holding only import statements: what every answer may rely
   on besides its arguments and the graded functions defined before it;
 - optionally, notebook metadata ``{"catkit": {"limits": {"timeout": 10, ...}}}`` for an assignment
-  that needs other limits than the course's (see :data:`LIMITS`).
+  that needs other limits than the course's: any of :data:`catkit.grading.limits.LIMIT_NAMES`.
 """
 
-import ast
-from dataclasses import dataclass
+from __future__ import annotations
 
-from catkit.errors import CatkitError
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from catkit.errors import LayoutError
+from catkit.grading.limits import limit_types
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 IMPORTS_TAG = "graded-imports"
-BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+DEFAULT_HIDDEN_MARKER = "BEGIN HIDDEN TESTS"  # nbgrader's default ClearHiddenTests.begin_test_delimeter
 SOLUTION_SUFFIX = "_solution"
 # Per-assignment limits a notebook may set, and their type (the course's settings otherwise).
-LIMITS = {"timeout": float, "cell_time_limit": float, "submission_budget": float,
-          "memory_limit_mb": int, "cpu_limit_seconds": int, "max_processes": int}
-
-
-class LayoutError(CatkitError):
-    """The notebook does not follow the conventions the engine reads."""
+LIMITS: dict[str, type] = limit_types()
 
 
 @dataclass(frozen=True)
 class Layout:
-    functions: tuple = ()   # graded functions, in notebook order
-    preamble: str = ""      # the graded-imports cell(s): what every answer may rely on
-    limits: tuple = ()      # ((setting, value), ...) this assignment sets for itself
+    functions: tuple[str, ...] = ()                   # graded functions, in notebook order
+    preamble: str = ""                                # the graded-imports cell(s): what every answer may rely on
+    limits: tuple[tuple[str, float | int], ...] = ()  # ((limit, value), ...) this assignment sets for itself
+    hidden_marker: str = DEFAULT_HIDDEN_MARKER        # a test cell holding it is a hidden-test cell
 
-    def relies_on(self, function):
+    def is_hidden(self, source: str) -> bool:
+        """Whether a test cell's ``source`` holds hidden tests (as nbgrader tells them apart)."""
+        return self.hidden_marker in source
+
+    def relies_on(self, function: str) -> tuple[str, ...]:
         """The graded functions ``function`` may call: those the notebook defines before it. Their
         reference versions stand in for the student's while ``function`` is graded (no cascades),
         and no later one is offered (it could compute ``function`` itself)."""
         return self.functions[:self.functions.index(function)]
 
-    def function_of(self, cell_id):
+    def function_of(self, cell_id: str | None) -> str | None:
         """The graded function a test cell scores, from its grade_id prefix (None if none)."""
         matches = [name for name in self.functions if (cell_id or "").startswith(name)]
         return max(matches, key=len) if matches else None
 
     @property
-    def imported_names(self):
+    def imported_names(self) -> list[str]:
         """The names the preamble binds (``np``, ``math``...), for messages to students."""
         names = []
         for node in ast.parse(self.preamble).body:
-            names += [alias.asname or alias.name.split(".")[0] for alias in node.names]
+            if isinstance(node, (ast.Import, ast.ImportFrom)):  # (all of them: see _preamble)
+                names += [alias.asname or alias.name.split(".")[0] for alias in node.names]
         return names
 
-    def merged(self, other):
-        """One layout for an assignment of several notebooks (limits must agree)."""
+    def merged(self, other: Layout) -> Layout:
+        """One layout for an assignment of several notebooks (limits must agree). The hidden-test
+        marker is this layout's: the course reads all its notebooks with the one nbgrader has."""
         if self.limits and other.limits and self.limits != other.limits:
             raise LayoutError(f"the notebooks of one assignment set different limits: {dict(self.limits)} "
                               f"and {dict(other.limits)}")
         preamble = self.preamble + "".join(line + "\n" for line in other.preamble.splitlines()
                                            if line not in self.preamble.splitlines())
         return Layout(self.functions + tuple(f for f in other.functions if f not in self.functions),
-                      preamble, self.limits or other.limits)
+                      preamble, self.limits or other.limits, self.hidden_marker)
 
 
-def grade_id(cell):
+def grade_id(cell: Mapping[str, Any]) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
-def solution_cell_id(function):
+def solution_cell_id(function: str) -> str:
     return f"{function}{SOLUTION_SUFFIX}"
 
 
-def is_hidden(source):
-    return BEGIN_HIDDEN in source
-
-
-def _top_level_functions(source):
+def _top_level_functions(source: str) -> set[str]:
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -88,7 +95,7 @@ def _top_level_functions(source):
     return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
-def _preamble(nb, where):
+def _preamble(nb: NotebookNode, where: str) -> str:
     cells = [cell for cell in nb.cells
              if cell.cell_type == "code" and IMPORTS_TAG in cell.get("metadata", {}).get("tags", [])]
     lines = []
@@ -101,11 +108,11 @@ def _preamble(nb, where):
             if not isinstance(node, (ast.Import, ast.ImportFrom)):
                 raise LayoutError(f"{where}: the cell tagged {IMPORTS_TAG!r} may hold only import statements; "
                                   f"line {node.lineno} is not one: {ast.get_source_segment(cell.source, node)!r}")
-            lines.append(ast.get_source_segment(cell.source, node))
+            lines.append(ast.get_source_segment(cell.source, node) or "")
     return "".join(line + "\n" for line in lines)
 
 
-def _limits(nb, where):
+def _limits(nb: NotebookNode, where: str) -> tuple[tuple[str, float | int], ...]:
     limits = nb.get("metadata", {}).get("catkit", {}).get("limits", {})
     unknown = sorted(set(limits) - set(LIMITS))
     if unknown:
@@ -114,11 +121,13 @@ def _limits(nb, where):
     try:
         return tuple(sorted((name, LIMITS[name](value)) for name, value in limits.items()))
     except (TypeError, ValueError) as error:
-        raise LayoutError(f"{where}: a limit in the notebook metadata catkit.limits is not a number ({error})") from None
+        raise LayoutError(f"{where}: a limit in the notebook metadata catkit.limits is not a number "
+                          f"({error})") from None
 
 
-def layout_of(nb, where="the notebook"):
-    """The layout of an instructor notebook (``where`` names it in errors)."""
+def layout_of(nb: NotebookNode, where: str = "the notebook", hidden_marker: str = DEFAULT_HIDDEN_MARKER) -> Layout:
+    """The layout of an instructor notebook (``where`` names it in errors), whose hidden tests are
+    marked with ``hidden_marker`` (the course's nbgrader ``ClearHiddenTests.begin_test_delimeter``)."""
     functions = []
     for cell in nb.cells:
         cell_id = grade_id(cell) or ""
@@ -126,10 +135,10 @@ def layout_of(nb, where="the notebook"):
             name = cell_id[:-len(SOLUTION_SUFFIX)]
             if name in _top_level_functions(cell.source) and name not in functions:
                 functions.append(name)
-    return Layout(tuple(functions), _preamble(nb, where), _limits(nb, where))
+    return Layout(tuple(functions), _preamble(nb, where), _limits(nb, where), hidden_marker)
 
 
-def function_source(nb, function):
+def function_source(nb: NotebookNode, function: str) -> str | None:
     """Source of the cell that defines ``function``: its answer cell, or else the last code cell
     with a top-level ``def function`` (a student may have broken the cell's metadata)."""
     code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]

@@ -2,34 +2,49 @@
 
 The solution lives in one place, the source notebook's answer cells. The grader defines those
 functions in its own (trusted) process, where test cells use them as oracles; the reference
-sandbox (:mod:`catkit.grading.oracle`) defines them too, to compute the functions a student's
-function calls. They never enter a process that runs student code.
+sandbox (:mod:`catkit.grading.sandboxed.oracle`) defines them too, to compute the functions a
+student's function calls. They never enter a process that runs student code.
 """
+
+from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from catkit.grading.layout import LayoutError, function_source, layout_of
+from catkit.errors import LayoutError
+from catkit.grading.layout import DEFAULT_HIDDEN_MARKER, Layout, function_source, layout_of
 
-_cache = {}
+_cache: dict[str, dict[str, Callable[..., Any]]] = {}
 
 
-def from_notebook(path):
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
+
+
+def answers(nb: NotebookNode, layout: Layout) -> dict[str, str]:
+    """{function: source of the instructor's answer cell} of the instructor notebook ``nb``."""
+    return {name: function_source(nb, name) or "" for name in layout.functions}
+
+
+def from_notebook(path: str | Path, hidden_marker: str = DEFAULT_HIDDEN_MARKER) -> tuple[Layout, dict[str, str]]:
     """(layout, {function: source of its answer cell}) of the instructor's notebook at ``path``."""
     import nbformat  # only the grader's main process reads notebooks: grading processes start faster
     nb = nbformat.read(path, as_version=4)
-    layout = layout_of(nb, str(path))
+    layout = layout_of(nb, str(path), hidden_marker)
     if not layout.functions:
         raise LayoutError(f"{path} has no answer cell with a grade_id '<function>_solution' defining that "
                           "function: the engine finds no graded function (see README: Writing an assignment)")
-    return layout, {name: function_source(nb, name) for name in layout.functions}
+    return layout, answers(nb, layout)
 
 
-def functions(sources, preamble):
+def functions(sources: Mapping[str, str], preamble: str) -> dict[str, Callable[..., Any]]:
     """The reference functions defined from ``sources`` in a namespace of their own (cached)."""
     key = hashlib.sha256(json.dumps([preamble, sorted(sources.items())]).encode()).hexdigest()
     if key not in _cache:
-        namespace = {"__name__": "catkit_reference"}
+        namespace: dict[str, Any] = {"__name__": "catkit_reference"}
         exec(compile(preamble, "<preamble>", "exec"), namespace)
         for name, source in sources.items():
             exec(compile(source, f"<reference {name}>", "exec"), namespace)

@@ -1,6 +1,6 @@
 """The grader's side of one test cell's session, and the stand-in that calls the student's function.
 
-A :class:`Session` is one child forked from the submission's student sandbox (a process no other
+A :class:`CellSession` is one child forked from the submission's student sandbox (a process no other
 code ran in), plus, when the graded function relies on other graded functions, one child of the
 reference sandbox that computes those, connected to it directly. A fault (timeout, crash, out of
 memory) costs that cell only. :class:`RemoteFunction` looks like the student's function to the
@@ -13,6 +13,8 @@ reply) gets ``timeout`` seconds and all requests of one cell end at the cell's d
 that stalls the socket, or drips its answers, costs its own cell and nothing else.
 """
 
+from __future__ import annotations
+
 import os
 import selectors
 import signal
@@ -20,11 +22,18 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import numpy as np
 
-from catkit.grading import sandboxes, wire
-from catkit.grading.sandboxes import ControlLost, GraderFault
+from catkit.errors import GraderFault
+from catkit.grading.isolation import handle
+from catkit.grading.isolation.handle import SandboxHandle
+from catkit.grading.job import Settings
+from catkit.grading.sandboxed import wire
+
+Message = dict[str, Any]
 
 REAP_SECONDS = 1.0  # a child gets this long to exit once its session is closed
 
@@ -32,7 +41,7 @@ REAP_SECONDS = 1.0  # a child gets this long to exit once its session is closed
 class StudentCodeError(Exception):
     """The student's code raised, or returned something that cannot be graded."""
 
-    def __init__(self, function, kind, message, frames=()):
+    def __init__(self, function: str | None, kind: str, message: str, frames: Sequence[str] = ()) -> None:
         super().__init__(f"{kind}: {message}")
         self.function, self.kind, self.message, self.frames = function, kind, message, list(frames)
 
@@ -41,7 +50,7 @@ class WorkerFault(Exception):
     """The process running the student's code timed out, died or broke the protocol."""
 
 
-def _signal_text(status, out_of_memory, memory_mb):
+def _signal_text(status: Message, out_of_memory: bool, memory_mb: int) -> str:
     if out_of_memory:
         return f"the process running your code was killed: it went over the memory cap of {memory_mb} MiB"
     number = status.get("signal")
@@ -57,19 +66,19 @@ class StudentSandbox:
     """The submission's student sandbox, started on first use and again after a child spoiled it
     (left processes or files behind, or had to be killed)."""
 
-    def __init__(self, settings):
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.sandbox = None
-        self.baseline = None  # processes of a clean sandbox, where its control group counts them
+        self.sandbox: SandboxHandle | None = None
+        self.baseline: int | None = None  # processes of a clean sandbox, where its control group counts them
 
-    def get(self):
+    def get(self) -> SandboxHandle:
         if self.sandbox is None or not self.sandbox.alive():
             self.discard()
-            self.sandbox = sandboxes.student_sandbox(self.settings)
+            self.sandbox = handle.student_sandbox(self.settings)
             self.baseline = self.sandbox.processes()
         return self.sandbox
 
-    def discard(self):
+    def discard(self) -> None:
         if self.sandbox is not None:
             self.sandbox.close()
         self.sandbox = None
@@ -77,18 +86,21 @@ class StudentSandbox:
     close = discard
 
 
-class Session:
+class CellSession:
     """One test cell: the student's cell defined alone in a fresh child, ready for calls."""
 
-    def __init__(self, students, reference, function, relies_on, settings, deadline, over_deadline):
+    def __init__(self, students: StudentSandbox, reference: SandboxHandle, function: str,
+                 relies_on: Sequence[str], settings: Settings, deadline: float, over_deadline: str) -> None:
         self.students, self.reference, self.settings = students, reference, settings
         self.function, self.deadline, self.over_deadline = function, deadline, over_deadline
-        self.pid = self.reference_pid = None
+        self.pid: int | None = None
+        self.reference_pid: int | None = None
         self._output = tempfile.TemporaryFile()
         sandbox = students.get()
         self.memory_before = sandbox.group.oom_kills() if sandbox.group else 0
         self.sock, theirs = socket.socketpair()
-        mine_cb = theirs_cb = None
+        mine_cb: socket.socket | None = None
+        theirs_cb: socket.socket | None = None
         try:
             fds = [theirs.fileno(), self._output.fileno()]
             if relies_on:
@@ -97,9 +109,6 @@ class Session:
                                                      allowed=list(relies_on))
                 fds.append(theirs_cb.fileno())
             self.pid = self._spawn(fds, function)
-        except ControlLost as error:
-            self.close()
-            raise GraderFault(f"a sandbox stopped answering while starting a test ({error})") from None
         except BaseException:
             self.close()
             raise
@@ -109,18 +118,18 @@ class Session:
                     end.close()
         self.sock.setblocking(False)
 
-    def _spawn(self, fds, function):
+    def _spawn(self, fds: list[int], function: str) -> int:
         try:
             return self.students.get().spawn(fds, filename=f"<your {function} cell>")
-        except (GraderFault, ControlLost):
+        except GraderFault:
             # A sandbox the previous cell left in a bad state is replaced once; a fresh one
             # that cannot fork is the grader's problem.
             self.students.discard()
             return self.students.get().spawn(fds, filename=f"<your {function} cell>")
 
-    def request(self, message):
+    def request(self, message: Message) -> Message:
         """Send one request and wait for its reply, within the time limits."""
-        end = min(time.monotonic() + self.settings.timeout, self.deadline)
+        end = min(time.monotonic() + self.settings.limits.timeout, self.deadline)
         self._write(wire.frame(message), end)
         try:
             length = wire.read_header(self._read(8, end))
@@ -132,13 +141,14 @@ class Session:
             self._timed_out(end)
         return reply
 
-    def _timed_out(self, end):
+    def _timed_out(self, end: float) -> NoReturn:
         self.kill()
         if end >= self.deadline:
             raise WorkerFault(self.over_deadline)
-        raise WorkerFault(f"did not finish within {self.settings.timeout:g} s (an endless loop, or far too slow?)")
+        raise WorkerFault(f"did not finish within {self.settings.limits.timeout:g} s "
+                          "(an endless loop, or far too slow?)")
 
-    def _wait(self, event, end):
+    def _wait(self, event: int, end: float) -> None:
         """Wait until the socket is ready for ``event``; a child that dies meanwhile is noticed at
         once through its zygote, even when a process it started keeps the socket open."""
         sandbox = self.students.sandbox
@@ -150,17 +160,17 @@ class Session:
                 ready = {key.fileobj for key, _ in selector.select(remaining)}
                 if self.sock in ready:
                     return
-                if ready and self.pid is not None and sandbox.has_exited(self.pid):
+                if ready and self.pid is not None and sandbox is not None and sandbox.has_exited(self.pid):
                     with selectors.DefaultSelector() as last:  # what it wrote before dying comes first
                         last.register(self.sock, event)
                         if last.select(0):
                             return
                     raise WorkerFault(self._death())
-                if ready and not sandbox.alive():
+                if ready and (sandbox is None or not sandbox.alive()):
                     raise WorkerFault(self._death())
         self._timed_out(end)
 
-    def _write(self, data, end):
+    def _write(self, data: bytes, end: float) -> None:
         view = memoryview(data)
         while view:
             self._wait(selectors.EVENT_WRITE, end)
@@ -171,7 +181,7 @@ class Session:
             except OSError:  # the child is gone
                 raise WorkerFault(self._death()) from None
 
-    def _read(self, size, end):
+    def _read(self, size: int, end: float) -> bytes:
         data = bytearray()
         while len(data) < size:
             self._wait(selectors.EVENT_READ, end)
@@ -186,52 +196,47 @@ class Session:
             data += chunk
         return bytes(data)
 
-    def _last_output(self):
+    def _last_output(self) -> list[str]:
         self._output.seek(max(0, os.fstat(self._output.fileno()).st_size - 2048))
         return self._output.read().decode("utf-8", "replace").strip().splitlines()[-3:]
 
-    def _death(self):
+    def _death(self) -> str:
         """Why the child is gone, from its exit status and its sandbox's memory accounting."""
         sandbox = self.students.sandbox  # read before reaping, which may replace the sandbox
         oom = bool(sandbox and sandbox.group and sandbox.group.oom_kills() > self.memory_before)
         status = self._reap()
-        text = _signal_text(status or {}, oom, self.settings.limits.memory_mb) if status or oom else \
+        text = _signal_text(status or {}, oom, self.settings.limits.memory_limit_mb) if status or oom else \
             "the process running your code died"
         detail = self._last_output()
         return text + ("; its last output: " + clip(" | ".join(detail), 500) if detail else "")
 
-    def _reap(self):
+    def _reap(self) -> Message | None:
         """Wait for the child; replace the sandbox if the child left anything behind."""
         if self.pid is None:
             return None
         pid, self.pid = self.pid, None
         sandbox = self.students.sandbox
-        try:
-            status = sandbox.request({"op": "reap", "pid": pid, "grace": REAP_SECONDS},
-                                     seconds=REAP_SECONDS + 5)
-        except (ControlLost, AttributeError):
+        status = sandbox.reap(pid, REAP_SECONDS) if sandbox is not None else None
+        if sandbox is None or status is None:  # (the zygote did not answer)
             self.students.discard()
             return None
-        extra = sandbox.processes()
-        if status.get("leftovers") or (extra is not None and extra > self.students.baseline):
+        extra, baseline = sandbox.processes(), self.students.baseline
+        if status.get("leftovers") or (extra is not None and baseline is not None and extra > baseline):
             self.students.discard()  # the next cell gets a clean sandbox
         return status
 
-    def kill(self):
+    def kill(self) -> None:
         """End the session the hard way: its whole sandbox goes (the next cell gets a new one)."""
         self.pid = None
         self.students.discard()
         self._end_reference()
 
-    def _end_reference(self):
+    def _end_reference(self) -> None:
         if self.reference_pid is not None:
             pid, self.reference_pid = self.reference_pid, None
-            try:
-                self.reference.request({"op": "kill", "pid": pid})
-            except ControlLost:
-                self.reference.close()
+            self.reference.kill_child(pid)
 
-    def close(self):
+    def close(self) -> None:
         """End the child (it exits when its socket closes) and the reference child."""
         if hasattr(self, "sock"):  # (not made if starting the session failed early)
             self.sock.close()
@@ -240,7 +245,7 @@ class Session:
         self._output.close()
 
 
-def clip(text, limit):
+def clip(text: object, limit: int) -> str:
     """At most ``limit`` characters of ``text``: the worker's own limits are not to be trusted."""
     text = str(text)
     return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
@@ -249,22 +254,22 @@ def clip(text, limit):
 MAX_OUTPUT = 20_000  # characters of printed output kept per call
 
 
-def _check(reply, function):
+def _check(reply: Message, function: str) -> None:
     if not reply.get("ok"):
         error = reply.get("error") or {}
-        frames = error.get("frames") if isinstance(error.get("frames"), list) else []
+        frames: list[Any] = error["frames"] if isinstance(error.get("frames"), list) else []
         raise StudentCodeError(function, clip(error.get("type", "Error"), 80),
                                clip(error.get("message", ""), 2000), [clip(f, 300) for f in frames[-10:]])
 
 
-def _forward_output(reply):
+def _forward_output(reply: Message) -> None:
     if reply.get("stdout"):
         sys.stdout.write(clip(reply["stdout"], MAX_OUTPUT))
     if reply.get("stderr"):
         sys.stderr.write(clip(reply["stderr"], MAX_OUTPUT))
 
 
-def _write_back(original, after, function):
+def _write_back(original: Any, after: Any, function: str) -> None:
     """Mirror an in-place change the student's code made to an array argument."""
     if isinstance(original, np.ndarray) and isinstance(after, np.ndarray):
         if after.shape != original.shape:
@@ -276,10 +281,10 @@ def _write_back(original, after, function):
 class RemoteFunction:
     """Calls ``name`` inside a session; looks like an ordinary function to test code."""
 
-    def __init__(self, session, name):
+    def __init__(self, session: CellSession, name: str) -> None:
         self.session, self.__name__ = session, name
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
             request = {"op": "call", "name": self.__name__,
                        "args": [wire.encode(arg) for arg in args],
@@ -288,7 +293,7 @@ class RemoteFunction:
             _forward_output(reply)
             _check(reply, self.__name__)
             value = wire.decode(reply["value"])
-            for original, after in zip(args, reply["args_after"]):
+            for original, after in zip(args, reply["args_after"], strict=False):
                 _write_back(original, wire.decode(after), self.__name__)
             for key, after in reply["kwargs_after"].items():
                 _write_back(kwargs.get(key), wire.decode(after), self.__name__)
@@ -297,10 +302,12 @@ class RemoteFunction:
         return value
 
 
-def load(students, reference, settings, preamble, student_source, function, relies_on, deadline, over_deadline):
+def load(students: StudentSandbox, reference: SandboxHandle, settings: Settings, preamble: str,
+         student_source: str, function: str, relies_on: Sequence[str], deadline: float,
+         over_deadline: str) -> CellSession:
     """A session with the student's cell defined; raise on failure (the session is then closed).
     ``over_deadline`` is the message for a cell that runs past ``deadline``."""
-    session = Session(students, reference, function, relies_on, settings, deadline, over_deadline)
+    session = CellSession(students, reference, function, relies_on, settings, deadline, over_deadline)
     try:
         reply = session.request({"op": "load", "preamble": preamble, "student": student_source,
                                  "relies_on": list(relies_on)})

@@ -1,59 +1,40 @@
 """IsolatedExecute: nbgrader's Execute step, replaced by per-function sandboxed grading.
 
 Stock nbgrader runs the whole submission in one kernel and lets its asserts decide. Here no
-kernel runs: each graded test cell is run by :mod:`catkit.grading.harness` in a trusted grading
-process, against the student's function defined alone in a fresh child of a sandbox, with the
-functions it relies on computed by the reference in a sandbox of their own. Cells that are not
-graded (data loading, training, plots) are not executed at all.
+kernel runs: each graded test cell is run by the grading engine (:mod:`catkit.grading.engine`) in
+a trusted grading process, against the student's function defined alone in a fresh child of a
+sandbox, with the functions it relies on computed by the reference in a sandbox of their own.
+Cells that are not graded (data loading, training, plots) are not executed at all.
 
 nbgrader creates this preprocessor anew for every notebook, in one process for the whole run;
 the run's state (grading processes, the submissions still to come, progress) lives in one
 :class:`_Run` per process. While nbgrader saves one submission, the grading processes already
-grade the next ones (see :mod:`catkit.grading.pool`).
+grade the next ones.
 """
 
+from __future__ import annotations
+
 import atexit
+import dataclasses
 import functools
-import glob
+import logging
 import os
-import secrets
 from pathlib import Path
+from typing import Any
 
 import nbformat
-from nbgrader.api import Gradebook
-from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Enum, Float, Integer, Unicode
+from traitlets import Enum, Float, Integer, TraitType, Unicode
 
-from catkit.grading import cgroups, harness, reference, sandbox
-from catkit.grading.dask_pool import DaskGradingPool
-from catkit.grading.layout import Layout, LayoutError, function_source, grade_id
-from catkit.grading.pool import GradingPool
-from catkit.grading.sandboxes import GraderFault
-from catkit.nbgrader_plugins import status
+from catkit.course import SECRET_MADE, Course, read_stamp
+from catkit.errors import LayoutError, NotGraded
+from catkit.grading import engine
+from catkit.grading.layout import Layout, function_source, grade_id
 from catkit.nbgrader_plugins.progress import Progress
 
 
-class NotGraded(Exception):
-    """This submission could not be graded, through no fault of the student's."""
-
-
-def _course_secret(path, log):
-    """The course secret hidden tests draw their inputs from; made on first use."""
-    path = Path(path)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
-        log.info("Made the course secret %s (keep it: changing it redraws every hidden test's inputs)", path)
-    secret = path.read_text().strip()
-    if len(secret) < 16:
-        raise NotGraded(f"the course secret {path} is empty or too short: delete it to make a new one")
-    return secret
-
-
-def settings_on_worker(plugin_class, traits, overrides, log):
+def settings_on_worker(plugin_class: type[IsolatedExecute], traits: dict[str, Any], overrides: tuple[Any, ...],
+                       log: logging.Logger) -> engine.Settings:
     """The grading settings, made on a Dask worker from the plugin's configuration: the sandbox and
     control groups resolved on the worker's machine, warnings to ``log``."""
     return plugin_class(**traits, log=log).settings().with_limits(overrides)
@@ -62,72 +43,65 @@ def settings_on_worker(plugin_class, traits, overrides, log):
 class _Run:
     """One autograde run of one assignment, in this process."""
 
-    def __init__(self, plugin, coursedir, assignment, db_url):
-        self.coursedir, self.assignment, self.log = coursedir, assignment, plugin.log
-        # Each notebook's layout (graded functions, imports, limits) and reference answers.
-        self.notebooks = sorted(path.stem for path in Path(self._source_dir()).glob("*.ipynb"))
-        self.references = {name: reference.from_notebook(Path(self._source_dir()) / f"{name}.ipynb")
-                           for name in self.notebooks}
+    def __init__(self, plugin: IsolatedExecute, course: Course, assignment: str, db_url: str):
+        self.course, self.assignment, self.log = course, assignment, plugin.log
+        self.owner: tuple[Any, str] = (None, assignment)
+        self.notebooks = [path.stem for path in course.notebooks(assignment)]
+        self.layouts = {name: course.notebook_layout(assignment, name) for name in self.notebooks}
+        self.references = {name: course.reference_answers(assignment, name) for name in self.notebooks}
         # One set of limits for the assignment (Layout.merged refuses notebooks that disagree).
-        overrides = functools.reduce(Layout.merged, [layout for layout, _ in self.references.values()], Layout()).limits
-        # On a Dask cluster, each worker resolves the sandbox and control groups on its own machine.
-        self.settings = None if plugin.scheduler else plugin.settings().with_limits(overrides)
-        # A relative path is the course root's (an absolute one stays as it is).
-        self.secret = _course_secret(Path(coursedir.root) / (plugin.secret_file or f"{status.STATE}/course_secret"),
-                                     plugin.log)
+        overrides = functools.reduce(Layout.merged, self.layouts.values(), Layout()).limits
+        secret, made = course.secret()
+        if made:
+            plugin.log.warning(SECRET_MADE.format(course.secret_path))
+        self.secret = secret
         self.tests = {name: self._instructor_tests(db_url, name) for name in self.notebooks}
         self.plan = [(student, name) for student in self._students(plugin.config) for name in self.notebooks]
-        if plugin.scheduler:
-            self.pool = DaskGradingPool(plugin.scheduler, functools.partial(
+        self.pool: engine.GradingPool
+        if plugin.scheduler:  # on a Dask cluster each worker resolves the sandbox on its own machine
+            self.pool = engine.cluster_pool(plugin.scheduler, functools.partial(
                 settings_on_worker, type(plugin), plugin.trait_values(config=True), overrides), plugin.log)
-            processes = self.pool.threads  # the cluster's
         else:
-            processes = max(1, plugin.workers or os.cpu_count() or 1)
-            self.pool = GradingPool(self.settings, processes)
-        self.ahead = processes + 1  # submissions graded ahead: one per process, and the next
+            settings = plugin.settings().with_limits(overrides)
+            self.pool = engine.local_pool(settings, max(1, plugin.workers or os.cpu_count() or 1))
+        self.ahead = self.pool.processes + 1  # submissions graded ahead: one per process, and the next
         self.progress = Progress(len(self.plan) // max(1, len(self.notebooks)), plugin.log)
         atexit.register(self.close)
 
-    def _source_dir(self):
-        return self.coursedir.format_path(self.coursedir.source_directory, ".", self.assignment)
-
-    def _instructor_tests(self, db_url, notebook):
+    def _instructor_tests(self, db_url: str, notebook: str) -> tuple[tuple[str, str], ...]:
         """(grade_id, source) of every graded test cell, as the gradebook holds it, in the order
         of the instructor's notebook."""
+        from nbgrader.api import Gradebook
         with Gradebook(db_url) as gb:
             record = gb.find_notebook(notebook, self.assignment)
             answers = {cell.name for cell in record.solution_cells}
             graded = {cell.name for cell in record.grade_cells if cell.cell_type == "code"} - answers
             sources = {cell.name: cell.source for cell in record.source_cells if cell.name in graded}
-        order = [grade_id(cell) for cell in nbformat.read(Path(self._source_dir()) / f"{notebook}.ipynb", 4).cells]
+        path = self.course.source_dir(self.assignment) / f"{notebook}.ipynb"
+        order = [grade_id(cell) for cell in nbformat.read(path, as_version=4).cells]
         return tuple((cell_id, sources[cell_id]) for cell_id in order if cell_id in sources)
 
-    def _students(self, config):
+    def _students(self, config: Any) -> list[str]:
         """The students nbgrader will grade in this run, in its order (sorted submission folders,
         less those already completely graded, unless --force)."""
         force = bool(config.BaseConverter.get("force") or config.Autograde.get("force"))
-        excluded = set(filter(None, self.coursedir.student_id_exclude.split(",")))
         students = []
-        for folder in sorted(glob.glob(self.coursedir.format_path(
-                self.coursedir.submitted_directory, self.coursedir.student_id, self.assignment))):
-            student = Path(folder).parent.name
-            graded = Path(self.coursedir.format_path(self.coursedir.autograded_directory, student, self.assignment))
-            done = all(status.read_stamp(graded / f"{name}.ipynb") for name in self.notebooks)
-            if student not in excluded and (force or not done):
+        for student in self.course.submitted_students(self.assignment, this_run=True):
+            graded = self.course.autograded_dir(student, self.assignment)
+            done = all(read_stamp(graded / f"{name}.ipynb") for name in self.notebooks)
+            if force or not done:
                 students.append(student)
         return students
 
-    def job(self, nb, student, notebook):
-        layout, references = self.references[notebook]
-        return harness.Job(student, self.tests[notebook],
-                           {name: function_source(nb, name) for name in layout.functions},
-                           references, self.secret, layout)
+    def job(self, nb: Any, student: str, notebook: str) -> engine.Job:
+        layout = self.layouts[notebook]
+        return engine.Job(student, self.tests[notebook], {name: function_source(nb, name) for name in layout.functions},
+                          self.references[notebook], self.secret, layout)
 
-    def _prefetch(self, position):
+    def _prefetch(self, position: int) -> None:
         """Start grading the next submissions from their submitted notebooks."""
         for student, notebook in self.plan[position + 1:position + 1 + self.ahead]:
-            path = Path(self.coursedir.format_path(self.coursedir.submitted_directory, student, self.assignment),
-                        f"{notebook}.ipynb")
+            path = self.course.submitted_dir(student, self.assignment) / f"{notebook}.ipynb"
             try:  # unvalidated (10x faster; this runs in nbgrader's busy process): a wrong guess
                 nb = nbformat.v4.reads(path.read_text(encoding="utf-8"))  # only means grading later
                 job = self.job(nb, student, notebook)
@@ -135,13 +109,13 @@ class _Run:
                 continue
             self.pool.submit((student, notebook), job)
 
-    def grade(self, nb, student, notebook):
+    def grade(self, nb: Any, student: str, notebook: str) -> engine.Result:
         key = (student, notebook)
         if key in self.plan:  # (a submission nbgrader grades unexpectedly gets no prefetch)
             self._prefetch(self.plan.index(key))
         try:
             return self.pool.result(key, self.job(nb, student, notebook))
-        except GraderFault as fault:
+        except engine.GraderFault as fault:
             raise NotGraded(f"{student}'s submission was NOT graded: {fault}. This is not the student's "
                             "doing; fix the cause and run the same command again (graded submissions are "
                             "kept)") from None
@@ -149,12 +123,19 @@ class _Run:
             if notebook == self.notebooks[-1]:
                 self.progress.advance()
 
-    def close(self):
+    def close(self) -> None:
         self.progress.close()
         self.pool.close()
 
 
-_current = None  # the run of the nbgrader command in progress in this process
+_current: _Run | None = None  # the run of the nbgrader command in progress in this process
+
+
+def _limit(name: str) -> TraitType:
+    """The configurable trait of one of the grading limits, as :class:`engine.Limits` declares it."""
+    declared = {field.name: field for field in dataclasses.fields(engine.Limits)}[name]
+    trait = Float if declared.type in (float, "float") else Integer
+    return trait(declared.default, help=declared.metadata["help"]).tag(config=True)
 
 
 class IsolatedExecute(NbGraderPreprocessor):
@@ -164,14 +145,13 @@ class IsolatedExecute(NbGraderPreprocessor):
     cgroups = Enum(["auto", "required", "off"], default_value="auto", help=(
         "Control groups capping each sandbox's memory and processes on the host: 'auto' (when the "
         "host allows, else rlimits with a warning), 'required' or 'off'.")).tag(config=True)
-    timeout = Float(30.0, help="Seconds one call of a student's function may take.").tag(config=True)
-    cell_time_limit = Float(120.0, help="Seconds all the calls of one test cell may take.").tag(config=True)
-    submission_budget = Float(60.0, help=(
-        "Seconds all the test cells of one submission may take; each cell may use its fair share "
-        "of what is left.")).tag(config=True)
-    memory_limit_mb = Integer(1536, help="Memory cap of a sandbox, in MiB.").tag(config=True)
-    cpu_limit_seconds = Integer(60, help="CPU-time cap of a process in a sandbox, in seconds.").tag(config=True)
-    max_processes = Integer(32, help="Process cap of a sandbox.").tag(config=True)
+    # The six limits, declared once in catkit.grading.limits (a notebook may set its own).
+    timeout = _limit("timeout")
+    cell_time_limit = _limit("cell_time_limit")
+    submission_budget = _limit("submission_budget")
+    memory_limit_mb = _limit("memory_limit_mb")
+    cpu_limit_seconds = _limit("cpu_limit_seconds")
+    max_processes = _limit("max_processes")
     workers = Integer(0, help="Grading processes working ahead of nbgrader; 0: one per CPU core.").tag(config=True)
     scheduler = Unicode("", help=(
         "Address of a dask.distributed scheduler (tcp://host:8786): grade on its workers, each with "
@@ -180,28 +160,15 @@ class IsolatedExecute(NbGraderPreprocessor):
         "The course secret hidden tests draw their inputs from (default: .catkit/course_secret in "
         "the course root, made on first use; never released to students).")).tag(config=True)
 
-    def settings(self):
-        mode = sandbox.resolve_mode(self.sandbox)
-        warning = sandbox.isolation_warning(mode)
-        if warning:
-            self.log.warning(warning)
-        use_cgroups = False
-        if self.cgroups != "off":
-            cgroups.remove_stale()
-            why_not = cgroups.available()
-            if why_not and self.cgroups == "required":
-                raise NotGraded(f"IsolatedExecute.cgroups is 'required' but {why_not}")
-            if why_not:
-                self.log.warning("WARNING: sandboxes are not capped as a whole on this host (%s): memory and "
-                                 "processes are capped per process and per user only (rlimits)", why_not)
-            use_cgroups = why_not is None
-        limits = sandbox.Limits(memory_mb=self.memory_limit_mb, cpu_seconds=self.cpu_limit_seconds,
-                                processes=self.max_processes)
-        return harness.Settings(mode=mode, cgroups=use_cgroups, timeout=self.timeout,
-                                cell_time_limit=self.cell_time_limit, submission_budget=self.submission_budget,
-                                limits=limits)
+    def settings(self) -> engine.Settings:
+        """The grading settings on this machine (NotGraded if its configuration refuses to grade here)."""
+        limits = engine.Limits(**{name: getattr(self, name) for name in engine.LIMIT_NAMES})
+        try:
+            return engine.resolve_settings(self.sandbox, self.cgroups, limits, self.log.warning)
+        except engine.GraderFault as refusal:
+            raise NotGraded(str(refusal)) from None
 
-    def _run(self, info):
+    def _run(self, course: Course, info: dict[str, Any]) -> _Run:
         """This run's state. nbgrader makes one exporter per run (the formgrader may start many
         runs in one process): a new exporter, or another assignment, starts a new run."""
         global _current
@@ -209,23 +176,23 @@ class IsolatedExecute(NbGraderPreprocessor):
         if _current is None or _current.owner[0] is not owner[0] or _current.owner[1] != owner[1]:
             if _current is not None:
                 _current.close()
-            _current = _Run(self, CourseDirectory(config=self.config), info["assignment"], info["db_url"])
+            _current = _Run(self, course, info["assignment"], info["db_url"])
             _current.owner = owner
         return _current
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         info = resources["nbgrader"]
-        root = CourseDirectory(config=self.config).root
+        course = Course.of(self)
         try:
-            run = self._run(info)
+            run = self._run(course, info)
             result = run.grade(nb, info["student"], info["notebook"])
         except LayoutError as error:  # the instructor's notebook breaks a convention: say which
-            status.record_failure(root, info["assignment"], info["student"], str(error))
+            course.record_failure(info["assignment"], info["student"], str(error))
             raise NotGraded(str(error)) from None
         except NotGraded as failure:
-            status.record_failure(root, info["assignment"], info["student"], str(failure))
+            course.record_failure(info["assignment"], info["student"], str(failure))
             raise
-        status.clear_failure(root, info["assignment"], info["student"])
+        course.clear_failure(info["assignment"], info["student"])
         for cell in nb.cells:
             cell_id = grade_id(cell)
             if cell.cell_type == "code" and cell_id in result.outputs:
@@ -234,4 +201,3 @@ class IsolatedExecute(NbGraderPreprocessor):
         resources.setdefault("catkit", {})["grading_seconds"] = result.seconds
         self.log.info("Graded %s's %s in %.2f s", info["student"], info["notebook"], result.seconds)
         return nb, resources
-

@@ -10,52 +10,29 @@ Selected in nbgrader_config.py (``c.ExportApp.plugin_class``). For ``--to grades
 
 Points come from the gradebook, summed over the test cells whose grade_id starts with the
 function's name; the functions are read from the assignment's notebooks (see
-:mod:`catkit.nbgrader_plugins.assignments`). ``status`` is ``graded`` or ``not graded: <why>``
-(see :mod:`catkit.nbgrader_plugins.status`): a submission that was not graded has empty points,
+:class:`catkit.course.Course`). ``status`` is ``graded`` or ``not graded: <why>``
+(see :meth:`catkit.course.Course.status`): a submission that was not graded has empty points,
 never zeros that would pass for a real zero.
 """
 
+from __future__ import annotations
+
 import csv
 from pathlib import Path
+from typing import Any
 
-from nbgrader.api import MissingEntry
-from nbgrader.coursedir import CourseDirectory
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 
-from catkit.nbgrader_plugins.assignments import assignment_layout
-from catkit.nbgrader_plugins.status import is_graded, submission_status, submitted_students
+from catkit.course import Course, is_graded
+from catkit.grading.layout import Layout
+from catkit.scores import function_maxima, function_scores
 
 PEOPLE = ["student_id", "first_name", "last_name", "email"]
 SUMMARY = [*PEOPLE, "assignment", "total", "max_score", "status"]
 
 
-def function_scores(gradebook, assignment, student, layout):
-    """Points per function of ``layout`` (and total) of one student's submission; zeros if none."""
-    scores = dict.fromkeys(layout.functions, 0.0)
-    try:
-        submission = gradebook.find_submission(assignment, student)
-    except MissingEntry:  # no submission scores zero
-        return {**scores, "total": 0.0}
-    for notebook in submission.notebooks:
-        for grade in notebook.grades:
-            function = layout.function_of(grade.name)
-            if function is not None:
-                scores[function] += grade.score
-    return {**scores, "total": sum(scores.values())}
-
-
-def function_maxima(gradebook, assignment, layout):
-    """Points each function is worth in the assignment, from its graded cells."""
-    maxima = dict.fromkeys(layout.functions, 0.0)
-    for notebook in gradebook.find_assignment(assignment).notebooks:
-        for cell in notebook.grade_cells:
-            function = layout.function_of(cell.name)
-            if function is not None:
-                maxima[function] += cell.max_score
-    return maxima
-
-
-def assignment_file(path, assignment):
+def assignment_file(path: Path | str, assignment: str) -> Path:
     """Where the per-function CSV of ``assignment`` goes, beside the summary ``path``."""
     path = Path(path)
     return path.with_name(f"{path.stem}_{assignment}{path.suffix or '.csv'}")
@@ -63,9 +40,9 @@ def assignment_file(path, assignment):
 
 class PerFunctionCsvExport(ExportPlugin):
 
-    def export(self, gradebook):
+    def export(self, gradebook: Gradebook) -> None:
         path = self.to or "grades.csv"
-        coursedir = CourseDirectory(config=self.config)
+        course = Course.of(self)
         assignments = sorted(a.name for a in gradebook.assignments
                              if not self.assignment or a.name in self.assignment)
         self.log.info("Exporting grades to %s and per-function grades to %s", path,
@@ -74,26 +51,27 @@ class PerFunctionCsvExport(ExportPlugin):
             overview = csv.DictWriter(summary, fieldnames=SUMMARY)
             overview.writeheader()
             for assignment in assignments:
-                layout = assignment_layout(coursedir, assignment)
+                layout = course.layout(assignment)
                 maximum = sum(function_maxima(gradebook, assignment, layout).values())
                 with open(assignment_file(path, assignment), "w", newline="", encoding="utf-8") as handle:
                     writer = csv.DictWriter(handle, fieldnames=[*PEOPLE, *layout.functions, "total", "status"])
                     writer.writeheader()
-                    for student in self._students(gradebook, coursedir, assignment):
-                        row = self._row(gradebook, coursedir, assignment, student, layout)
+                    for student in self._students(gradebook, course, assignment):
+                        row = self._row(gradebook, course, assignment, student, layout)
                         writer.writerow(row)
                         overview.writerow({**{key: row[key] for key in PEOPLE}, "assignment": assignment,
                                            "total": row["total"], "max_score": f"{maximum:g}",
                                            "status": row["status"]})
 
-    def _students(self, gradebook, coursedir, assignment):
+    def _students(self, gradebook: Gradebook, course: Course, assignment: str) -> list[str]:
         """Ids of the gradebook's students and of those with a folder in submitted/: nbgrader never
         adds a student whose submission folder holds no notebook, who must still be listed."""
-        ids = {s.id for s in gradebook.students} | set(submitted_students(coursedir, assignment))
+        ids = {s.id for s in gradebook.students} | set(course.submitted_students(assignment))
         return sorted(i for i in ids if not self.student or i in self.student)
 
-    def _row(self, gradebook, coursedir, assignment, student_id, layout):
-        status = submission_status(coursedir, assignment, student_id)
+    def _row(self, gradebook: Gradebook, course: Course, assignment: str, student_id: str,
+             layout: Layout) -> dict[str, Any]:
+        status = course.status(assignment, student_id)
         if is_graded(status):
             scores = function_scores(gradebook, assignment, student_id, layout)
             points = {key: f"{value:g}" for key, value in scores.items()}
@@ -102,7 +80,7 @@ class PerFunctionCsvExport(ExportPlugin):
         return {"student_id": student_id, **_names(gradebook, student_id), **points, "status": status}
 
 
-def _names(gradebook, student_id):
+def _names(gradebook: Gradebook, student_id: str) -> dict[str, str]:
     """The student's names and email from the gradebook; empty for a student it does not hold."""
     try:
         student = gradebook.find_student(student_id)

@@ -10,10 +10,9 @@ expected values.
 import html
 
 from nbformat.v4 import new_markdown_cell
-from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
-from catkit.nbgrader_plugins.assignments import notebook_layout
+from catkit.course import Course
 
 
 class HideHiddenTests(ClearHiddenTests):
@@ -56,7 +55,7 @@ class FunctionScores(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        layout = notebook_layout(CourseDirectory(config=self.config), info["assignment"], info["notebook"])
+        layout = Course.of(self).notebook_layout(info["assignment"], info["notebook"])
         rows = {name: {"score": 0.0, "points": 0.0, "problems": []} for name in layout.functions}
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})

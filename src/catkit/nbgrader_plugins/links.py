@@ -9,17 +9,18 @@ step, first in the sanitising pipeline, deletes every file that was a link in th
 import os
 from pathlib import Path
 
-from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
+
+from catkit.course import Course
 
 
 class DropLinkedFiles(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        coursedir = CourseDirectory(config=self.config)
-        submitted = Path(coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"]))
-        autograded = Path(coursedir.format_path(coursedir.autograded_directory, info["student"], info["assignment"]))
+        course = Course.of(self)
+        submitted = course.submitted_dir(info["student"], info["assignment"])
+        autograded = course.autograded_dir(info["student"], info["assignment"])
         for folder, _, files in os.walk(submitted):  # does not follow links to folders
             for name in files:
                 link = Path(folder) / name

@@ -24,11 +24,10 @@ from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter
 from nbconvert.filters import get_metadata
 from nbconvert.preprocessors.sanitize import SanitizeHTML
-from nbgrader.coursedir import CourseDirectory
 from traitlets import default
 
+from catkit.course import Course
 from catkit.grading.layout import Layout
-from catkit.nbgrader_plugins.assignments import notebook_layout
 from catkit.nbgrader_plugins.maths import drop_mathjax, render_maths
 
 HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
@@ -119,7 +118,7 @@ class SanitizingHTMLExporter(HTMLExporter):
     def from_notebook_node(self, nb, resources=None, **kw):
         output, resources = super().from_notebook_node(nb, resources, **kw)
         info = resources.get("nbgrader", {})
-        layout = (notebook_layout(CourseDirectory(config=self.config), info["assignment"], info["notebook"])
+        layout = (Course.of(self).notebook_layout(info["assignment"], info["notebook"])
                   if "assignment" in info and "notebook" in info else Layout())
         output = _table_of_contents(drop_mathjax(output), layout)
         return output.replace("</head>", STYLE + "</head>", 1), resources

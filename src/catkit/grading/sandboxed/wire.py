@@ -7,14 +7,23 @@ else is refused. A message is bounded in bytes, nesting and number of values, so
 milliseconds whatever the sender put in it.
 Types survive the trip exactly (``float`` stays ``float``, ``np.float64`` stays ``np.float64``)
 because the tests check types.
+
+This module runs on both sides: in the sandbox (imported as ``sandboxed.wire``) and in the grader
+(``catkit.grading.sandboxed.wire``).
 """
+
+from __future__ import annotations
 
 import base64
 import json
 import math
 import struct
+from io import BufferedIOBase
+from typing import Any
 
 import numpy as np
+
+Message = dict[str, Any]
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # this exercise's values are kilobytes
 MAX_DEPTH = 32
@@ -27,7 +36,7 @@ class WireError(ValueError):
     """A value that cannot cross the sandbox boundary, or a malformed message."""
 
 
-def _array_payload(array):
+def _array_payload(array: np.ndarray) -> list[Any]:
     """[dtype, shape, base64 of the raw C-order bytes]: cheap both ways (callbacks make many)."""
     if array.dtype.kind not in _ARRAY_KINDS:
         raise WireError(f"numpy arrays of dtype {array.dtype} cannot be graded; use numbers")
@@ -35,7 +44,7 @@ def _array_payload(array):
     return [array.dtype.str, list(array.shape), base64.b64encode(array.tobytes()).decode("ascii")]
 
 
-def _array(payload):
+def _array(payload: Any) -> np.ndarray:
     """The array described by :func:`_array_payload`, checked field by field (never unpickled)."""
     try:
         dtype_text, shape, data = payload
@@ -52,7 +61,7 @@ def _array(payload):
     return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 
 
-def encode(value, depth=0):
+def encode(value: Any, depth: int = 0) -> Any:
     """Turn ``value`` into JSON-able data, or raise WireError naming the offending type."""
     if depth > MAX_DEPTH:
         raise WireError("value is nested too deeply")
@@ -75,7 +84,7 @@ def encode(value, depth=0):
                     "return numpy arrays, numbers, lists, tuples or dicts")
 
 
-def decode(data, depth=0):
+def decode(data: Any, depth: int = 0) -> Any:
     """Inverse of :func:`encode`, strict about everything it accepts."""
     if depth > MAX_DEPTH:
         raise WireError("value is nested too deeply")
@@ -104,19 +113,19 @@ def decode(data, depth=0):
     raise WireError("malformed message")
 
 
-def frame(message):
+def frame(message: Message) -> bytes:
     """One message (a JSON-able dict) as the bytes to send: length header, then JSON."""
     payload = json.dumps(message).encode("utf-8")
     return _HEADER.pack(len(payload)) + payload
 
 
-def send(stream, message):
+def send(stream: BufferedIOBase, message: Message) -> None:
     """Write one message to a binary stream."""
     stream.write(frame(message))
     stream.flush()
 
 
-def parse(payload, strict=True):
+def parse(payload: bytes, strict: bool = True) -> Message:
     """Parse one message body; the result is a dict or WireError is raised. ``strict`` (the
     grader, reading what a sandbox sent) also bounds its size and repairs its text."""
     if len(payload) > MAX_MESSAGE_BYTES:
@@ -132,7 +141,7 @@ def parse(payload, strict=True):
     return _valid_text(message, [MAX_VALUES]) if strict else message
 
 
-def _valid_text(data, budget, depth=0):
+def _valid_text(data: Any, budget: list[int], depth: int = 0) -> Any:
     """``data`` with every string made valid Unicode (JSON escapes can smuggle in lone surrogates,
     which would make nbgrader fail to write the graded notebook); bounded in nesting and size."""
     budget[0] -= 1
@@ -150,7 +159,7 @@ def _valid_text(data, budget, depth=0):
     return data
 
 
-def read_header(header):
+def read_header(header: bytes) -> int:
     """Length of the body announced by an 8-byte header."""
     (length,) = _HEADER.unpack(header)
     if length > MAX_MESSAGE_BYTES:
@@ -158,7 +167,7 @@ def read_header(header):
     return length
 
 
-def receive(stream):
+def receive(stream: BufferedIOBase) -> Message | None:
     """Blocking read of one message from a binary stream; None at end of stream. Used inside the
     sandboxes, where a message is decoded strictly (:func:`decode`) but not repaired."""
     header = stream.read(_HEADER.size)

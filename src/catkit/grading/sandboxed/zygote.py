@@ -6,10 +6,10 @@ cell is graded in a child forked from it: a process no other code of any student
 
 Two roles, each in a sandbox of its own:
 
-- ``student``: a child runs :func:`catkit.grading.worker.serve`, which defines one student cell and
+- ``student``: a child runs :func:`sandboxed.student.serve`, which defines one student cell and
   calls its function;
 - ``reference``: the zygote first defines the instructor's reference functions (sent by the
-  grader); a child runs :func:`catkit.grading.oracle.serve`, answering calls that a student's
+  grader); a child runs :func:`sandboxed.oracle.serve`, answering calls that a student's
   function makes to the functions it relies on. No student code ever runs in this sandbox, and no
   reference code ever runs in a student's.
 
@@ -17,7 +17,13 @@ The grader drives the zygote over a control socket (``SOCK_SEQPACKET``, one JSON
 packet): ``spawn`` carries the child's sockets as passed file descriptors, ``reap`` waits for a
 child and says whether it left anything behind (processes, files), ``kill`` ends one. The zygote
 is not dumpable, so its children (same user) can neither trace it nor read its memory.
+
+It is started as ``python -I -c "...; from sandboxed.zygote import main; main()" FOLDER ROLE FD ISOLATION``
+(see :mod:`catkit.grading.isolation.launch`), FOLDER holding this package: inside the sandbox, the
+only code of the kit there is.
 """
+
+from __future__ import annotations
 
 import ctypes
 import gc
@@ -27,6 +33,7 @@ import select
 import signal
 import socket
 import sys
+from typing import Any
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
@@ -34,21 +41,24 @@ MAX_CONTROL = 1 << 20
 SCRATCH = ("/tmp",)  # with the sandbox's own folders, must stay empty between children
 
 
-def _prctl(option, value):
+Message = dict[str, Any]
+
+
+def _prctl(option: int, value: int) -> None:
     ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
 
 
-def _send(control, message):
+def _send(control: socket.socket, message: Message) -> None:
     control.send(json.dumps(message).encode())
 
 
-def _status(code):
+def _status(code: int) -> Message:
     if os.WIFSIGNALED(code):
         return {"signal": os.WTERMSIG(code)}
     return {"exit": os.waitstatus_to_exitcode(code)}
 
 
-def _wait(pid, grace):
+def _wait(pid: int, grace: float) -> Message:
     """Wait up to ``grace`` seconds for ``pid``, then kill it; its exit status."""
     with os.fdopen(os.pidfd_open(pid), "rb", buffering=0) as handle:  # readable once it exits
         if not select.select([handle], [], [], grace)[0]:
@@ -56,7 +66,7 @@ def _wait(pid, grace):
     return _status(os.waitpid(pid, 0)[1])
 
 
-def _leftovers(isolated):
+def _leftovers(isolated: bool) -> list[str]:
     """Processes or files a child left behind (only checkable in the sandbox's own namespaces)."""
     if not isolated:
         return []
@@ -72,20 +82,20 @@ def _leftovers(isolated):
 
 
 class Zygote:
-    def __init__(self, role, control, isolated):
+    def __init__(self, role: str, control: socket.socket, isolated: bool) -> None:
         self.role, self.control, self.isolated = role, control, isolated
-        self.references = None  # role "reference": name -> function
-        self.children = {}  # pid -> pidfd, readable once the child exits: the grader is told at once
+        self.references: dict[str, Any] = {}  # role "reference": name -> function
+        self.children: dict[int, int] = {}  # pid -> pidfd, readable once the child exits: the grader is told at once
 
-    def load(self, request):
-        from catkit.grading import oracle
+    def load(self, request: Message) -> Message:
+        from . import oracle
         try:
             self.references = oracle.define(request["preamble"], request["references"])
         except Exception as error:  # noqa: BLE001 - a broken reference is reported, not fatal
             return {"ok": False, "error": f"{type(error).__name__}: {error}"}
         return {"ok": True}
 
-    def spawn(self, request, fds):
+    def spawn(self, request: Message, fds: list[int]) -> Message:
         try:
             pid = os.fork()
         except OSError as error:  # not the student's doing: the child has not started
@@ -99,7 +109,7 @@ class Zygote:
         self.children[pid] = os.pidfd_open(pid)
         return {"ok": True, "pid": pid}
 
-    def _child(self, request, fds):
+    def _child(self, request: Message, fds: list[int]) -> None:
         code = 0
         try:
             self.control.close()
@@ -115,28 +125,28 @@ class Zygote:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             if self.role == "student":
                 _prctl(PR_SET_DUMPABLE, 1)  # its own /proc/self stays readable to it
-                from catkit.grading import worker
+                from . import student
                 callbacks = socket.socket(fileno=fds[2]) if len(fds) > 2 else None
-                worker.serve(session, callbacks, request["filename"])
+                student.serve(session, callbacks, request["filename"])
             else:
-                from catkit.grading import oracle
+                from . import oracle
                 oracle.serve(session, self.references, request["allowed"])
         except BaseException:  # noqa: BLE001 - whatever happens, the child must not return
             code = 70
         finally:
             os._exit(code)
 
-    def _forget(self, pid):
+    def _forget(self, pid: int) -> None:
         pidfd = self.children.pop(pid, None)
         if pidfd is not None:
             os.close(pidfd)
 
-    def reap(self, request):
+    def reap(self, request: Message) -> Message:
         self._forget(request["pid"])
         status = _wait(request["pid"], request.get("grace", 1.0))
         return {"ok": True, **status, "leftovers": _leftovers(self.isolated)[:5]}
 
-    def kill(self, request):
+    def kill(self, request: Message) -> Message:
         self._forget(request["pid"])
         try:
             os.kill(request["pid"], signal.SIGKILL)
@@ -145,10 +155,11 @@ class Zygote:
             pass
         return {"ok": True}
 
-    def serve(self):
+    def serve(self) -> None:
         _send(self.control, {"ok": True, "ready": True})
         while True:
-            readable = select.select([self.control, *self.children.values()], [], [])[0]
+            waiting: list[socket.socket | int] = [self.control, *self.children.values()]
+            readable = select.select(waiting, [], [])[0]
             for pid, pidfd in list(self.children.items()):
                 if pidfd in readable:  # a child died (or ended): the grader need not wait for its socket
                     self._forget(pid)
@@ -169,10 +180,11 @@ class Zygote:
             _send(self.control, reply)
 
 
-def main():
+def main() -> None:
     role, control_fd, isolated = sys.argv[2], int(sys.argv[3]), sys.argv[4] == "isolated"
     import numpy  # noqa: F401 - imported once here, inherited by every child
-    from catkit.grading import oracle, wire, worker  # noqa: F401 - likewise
+
+    from . import oracle, student, wire  # noqa: F401 - likewise
     _prctl(PR_SET_DUMPABLE, 0)
     # The garbage collector of a child would walk (and so copy, page by page) the whole inherited
     # heap; frozen objects are skipped: a fresh child answers in about a millisecond.

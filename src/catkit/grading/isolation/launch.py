@@ -5,13 +5,14 @@ With bubblewrap (Debian package ``bubblewrap``) and root, a sandbox's processes 
 - in new network, PID, IPC and UTS namespaces: no network at all, and when the sandbox ends
   (or the grader dies) every process it started dies with its PID namespace;
 - on a filesystem that holds only the system's libraries, the Python installation, the virtual
-  environment and the kit's grading modules, all read-only, plus two small writable tmpfs folders,
-  ``/tmp`` and an empty private working folder: the course's ``source/``, the gradebook, the
-  students' folders (its own included: a graded function needs no file, and a submission may
-  hold symbolic links) do not exist in there;
+  environment and the kit's sandboxed modules (:mod:`catkit.grading.sandboxed`, nothing else of
+  the kit), all read-only, plus two small writable tmpfs folders, ``/tmp`` and an empty private
+  working folder: the course's ``source/``, the gradebook, the students' folders (its own
+  included: a graded function needs no file, and a submission may hold symbolic links) do not
+  exist in there;
 - as the unprivileged user ``nobody`` (``setpriv``, no new privileges);
 - in a control group of its own that caps the memory (of every kind: anonymous, memfd, shared,
-  tmpfs) and the number of processes of the whole sandbox, see :mod:`catkit.grading.cgroups`;
+  tmpfs) and the number of processes of the whole sandbox, see :mod:`catkit.grading.isolation.cgroups`;
 - under rlimits on address space, CPU time, file size and open files of each process.
 
 Without bubblewrap, or when not root, only the rlimits remain: :func:`isolation_warning` says
@@ -19,48 +20,42 @@ so loudly and the grader prints it. Without control groups, the rlimits (and RLI
 in for them, with a warning too.
 """
 
-import ctypes
+from __future__ import annotations
+
 import os
 import resource
 import shutil
 import signal
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
-import catkit
+from catkit.errors import GraderFault
+from catkit.grading.isolation.cgroups import Group
+from catkit.grading.limits import Limits
+from catkit.parent_death import die_with_parent
 
 NOBODY = 65534
-PR_SET_PDEATHSIG = 1
 # The worker's empty working folder: its own tmpfs, at a path no bound directory lies under
 # (/tmp may hold the parents of a virtual environment that lives under /tmp).
 WORKDIR = "/catkit-sandbox"
-ZYGOTE_ENTRY = "import sys; sys.path.insert(0, sys.argv[1]); from catkit.grading.zygote import main; main()"
+# The only kit code a sandbox can read: the package that runs in it, imported as ``sandboxed``.
+SANDBOXED = Path(__file__).resolve().parent.parent / "sandboxed"
+MOUNT = "/opt/catkit"  # SANDBOXED is mounted at MOUNT/sandboxed
+ZYGOTE_ENTRY = "import sys; sys.path.insert(0, sys.argv[1]); from sandboxed.zygote import main; main()"
+# Caps that are not configurable (see catkit.grading.limits for those that are).
+FILE_SIZE_MB = 16  # the largest file a process may write
+OPEN_FILES = 256   # file descriptors of each process
+SCRATCH_MB = 64    # each of the sandbox's two writable tmpfs folders, /tmp and its workdir
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Caps for one sandbox; the defaults suit this exercise's functions.
-
-    ``memory_mb`` and ``processes`` cap the whole sandbox (its control group) where the host
-    has control groups, and each process (RLIMIT_AS, RLIMIT_NPROC) everywhere.
-    """
-
-    memory_mb: int = 1536
-    cpu_seconds: int = 60
-    processes: int = 32
-    file_size_mb: int = 16
-    open_files: int = 256
-    scratch_mb: int = 64  # each of the sandbox's two writable tmpfs folders, /tmp and its workdir
-
-
-def bubblewrap():
+def bubblewrap() -> str | None:
     """Path of ``bwrap`` when it can be used here (needs root for the user switch), else None."""
     path = shutil.which("bwrap")
     return path if path and os.geteuid() == 0 and shutil.which("setpriv") else None
 
 
-def isolation_warning(mode):
+def isolation_warning(mode: str) -> str | None:
     """The loud warning for a grader running without the full sandbox, or None."""
     if mode == "bwrap":
         return None
@@ -72,24 +67,20 @@ def isolation_warning(mode):
             "('apt-get install bubblewrap', done by 'make setup' as root) and grade as root.")
 
 
-def resolve_mode(requested):
-    """'bwrap' or 'none' for a configured mode of 'auto', 'bwrap' or 'none'."""
+def resolve_mode(requested: str) -> str:
+    """'bwrap' or 'none' for a configured mode of 'auto', 'bwrap' or 'none'; GraderFault when
+    'bwrap' is required but cannot be used here."""
     if requested == "none":
         return "none"
     if bubblewrap():
         return "bwrap"
     if requested == "bwrap":
-        raise RuntimeError("IsolatedExecute.sandbox is 'bwrap' but bubblewrap cannot be used here: "
-                           "install it with 'apt-get install bubblewrap' and grade as root")
+        raise GraderFault("IsolatedExecute.sandbox is 'bwrap' but bubblewrap cannot be used here: "
+                          "install it with 'apt-get install bubblewrap' and grade as root")
     return "none"
 
 
-def _kit_path():
-    """Directory that holds the ``catkit`` package (made importable inside the sandbox)."""
-    return str(Path(catkit.__file__).resolve().parent.parent)
-
-
-def _read_only_roots():
+def _read_only_roots() -> list[str]:
     """What the worker must be able to read: system libraries, Python, the venv."""
     roots = {"/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/alternatives"}
     for prefix in (sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))):
@@ -98,7 +89,7 @@ def _read_only_roots():
     return sorted(path for path in roots if os.path.exists(path))
 
 
-def _bind_with_parents(args, source, target):
+def _bind_with_parents(args: list[str], source: str, target: str) -> None:
     """Bind ``source`` at ``target``, creating world-readable parents (bwrap makes them 0700)."""
     parents = []
     parent = Path(target).parent
@@ -110,61 +101,58 @@ def _bind_with_parents(args, source, target):
     args += ["--ro-bind", source, target]
 
 
-def command(mode, role, control_fd, limits, seccomp_fd=None):
+def command(mode: str, role: str, control_fd: int, seccomp_fd: int | None = None) -> list[str]:
     """The argv that starts a sandbox's zygote (``role`` 'student' or 'reference', see
-    :mod:`catkit.grading.zygote`) with the given isolation ``mode``, driven over ``control_fd``,
-    under the seccomp filter read from ``seccomp_fd`` (see :mod:`catkit.grading.seccomp`)."""
+    :mod:`catkit.grading.sandboxed.zygote`) with the given isolation ``mode``, driven over
+    ``control_fd``, under the seccomp filter read from ``seccomp_fd`` (see
+    :mod:`catkit.grading.isolation.seccomp`)."""
     python = [sys.executable, "-I", "-c", ZYGOTE_ENTRY]
     if mode == "none":
-        return python + [_kit_path(), role, str(control_fd), "shared"]
-    scratch = ["--perms", "1777", "--size", str(limits.scratch_mb * 1024 * 1024), "--tmpfs"]
-    args = [bubblewrap(), "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+        return python + [str(SANDBOXED.parent), role, str(control_fd), "shared"]
+    bwrap, setpriv = bubblewrap(), shutil.which("setpriv")
+    if bwrap is None or setpriv is None:  # (resolve_mode said 'bwrap': the host changed since)
+        raise OSError("bubblewrap (bwrap) or setpriv cannot be used here")
+    scratch = ["--perms", "1777", "--size", str(SCRATCH_MB * 1024 * 1024), "--tmpfs"]
+    args = [bwrap, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
             "--proc", "/proc", "--dev", "/dev", *scratch, "/tmp"]
     if seccomp_fd is not None:
         args += ["--seccomp", str(seccomp_fd)]
     for root in _read_only_roots():
         _bind_with_parents(args, root, root)
-    # Only the worker's own modules: nothing else of the kit (examples, tests) is readable.
-    package = Path(catkit.__file__).resolve().parent
-    _bind_with_parents(args, str(package / "__init__.py"), "/opt/catkit/catkit/__init__.py")
-    _bind_with_parents(args, str(package / "grading"), "/opt/catkit/catkit/grading")
+    # Only the sandboxed package: nothing else of the kit (the engine, examples, tests) is readable.
+    _bind_with_parents(args, str(SANDBOXED), f"{MOUNT}/sandboxed")
     for name, value in worker_environment().items():
         args += ["--setenv", name, value]
-    args += [*scratch, WORKDIR, "--chdir", WORKDIR, "--", shutil.which("setpriv"), f"--reuid={NOBODY}",
+    args += [*scratch, WORKDIR, "--chdir", WORKDIR, "--", setpriv, f"--reuid={NOBODY}",
              f"--regid={NOBODY}", "--clear-groups", "--no-new-privs"]
-    return args + python + ["/opt/catkit", role, str(control_fd), "isolated"]
+    return args + python + [MOUNT, role, str(control_fd), "isolated"]
 
 
-def worker_environment():
+def worker_environment() -> dict[str, str]:
     """A minimal environment: one BLAS thread keeps timings fair and memory under the cap."""
     return {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
 
 
-def die_with_parent():
-    """Ask the kernel to kill this process when the grader dies (a kill -9 leaves no worker)."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
-def apply_limits(limits, group=None):
+def apply_limits(limits: Limits, group: Group | None = None) -> Callable[[], None]:
     """Return a ``preexec_fn`` that caps the sandbox's first process before it execs.
 
-    With a control ``group`` (see :mod:`catkit.grading.cgroups`) the process joins it, and the
-    group caps memory and processes for the whole sandbox. RLIMIT_NPROC, which counts every
-    process of the sandbox user on the host, is only the fallback without one.
+    With a control ``group`` (see :mod:`catkit.grading.isolation.cgroups`) the process joins it,
+    and the group caps memory and processes for the whole sandbox. RLIMIT_NPROC, which counts
+    every process of the sandbox user on the host, is only the fallback without one.
     """
     mib = 1024 * 1024
-    caps = [(resource.RLIMIT_AS, limits.memory_mb * mib),
-            (resource.RLIMIT_CPU, limits.cpu_seconds),
-            (resource.RLIMIT_FSIZE, limits.file_size_mb * mib),
-            (resource.RLIMIT_NOFILE, limits.open_files),
+    caps = [(resource.RLIMIT_AS, limits.memory_limit_mb * mib),
+            (resource.RLIMIT_CPU, limits.cpu_limit_seconds),
+            (resource.RLIMIT_FSIZE, FILE_SIZE_MB * mib),
+            (resource.RLIMIT_NOFILE, OPEN_FILES),
             (resource.RLIMIT_CORE, 0)]
     if group is None:
-        caps.append((resource.RLIMIT_NPROC, limits.processes))
+        caps.append((resource.RLIMIT_NPROC, limits.max_processes))
 
-    def preexec():
+    def preexec() -> None:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         if group is not None:
             group.join()

@@ -1,6 +1,6 @@
 """Draw the one-neuron network of logistic regression for section 3 of the notebook.
 
-    python scripts/draw_architecture.py [OUT]   (default: source/logistic_regression/images/logistic_regression.png)
+    python scripts/draw_neuron_diagram.py [OUT]   (default: source/logistic_regression/images/logistic_regression.png)
 
 The inputs x1 ... xn of one example, weighted by w1 ... wn, are summed with the bias b into
 z = wᵀx + b; the sigmoid turns z into the prediction ŷ = a, and the loss compares a with the label y.

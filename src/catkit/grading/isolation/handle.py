@@ -1,10 +1,14 @@
 """The grader's handle on a running sandbox: its zygote, its control group, its control socket.
 
-A :class:`Sandbox` starts a zygote (:mod:`catkit.grading.zygote`) with the isolation of
-:mod:`catkit.grading.sandbox`, in a control group of its own (:mod:`catkit.grading.cgroups`),
-and asks it for children. Failing to start one, or to fork, is the grader's problem, never the
-student's: it raises :class:`GraderFault`, and the submission is reported as not graded.
+A :class:`SandboxHandle` starts a zygote (:mod:`catkit.grading.sandboxed.zygote`) with the
+isolation of :mod:`catkit.grading.isolation.launch`, in a control group of its own
+(:mod:`catkit.grading.isolation.cgroups`), and asks it for children. Failing to start one, or to
+fork, is the grader's problem, never the student's: it raises :class:`GraderFault`, and the
+submission is reported as not graded. A zygote that stops answering its control socket
+(:class:`ControlLost`) never leaves this module: a method says what it means for its caller.
 """
+
+from __future__ import annotations
 
 import atexit
 import hashlib
@@ -17,44 +21,48 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
 
-from catkit.grading import cgroups, sandbox, seccomp
+from catkit.errors import GraderFault
+from catkit.grading.isolation import cgroups, launch, seccomp
+from catkit.grading.job import Settings
 
 START_SECONDS = 30.0    # a zygote must be ready (Python started, numpy imported) within this
 CONTROL_SECONDS = 10.0  # and answer a control request within this
 
-
-class GraderFault(Exception):
-    """Grading could not run, for a reason that is not the student's (the sandbox could not start,
-    the host is out of processes or file descriptors): the submission is not graded."""
+Message = dict[str, Any]  # one control message, a JSON object
 
 
 class ControlLost(Exception):
     """The zygote did not answer in time, or is gone."""
 
 
-class Sandbox:
+class SandboxHandle:
     """A zygote in a sandbox. Starting returns at once; :meth:`ready` waits until its Python is up."""
 
-    def __init__(self, role, settings):
+    control: socket.socket  # the grader's end of the zygote's control socket
+
+    def __init__(self, role: str, settings: Settings) -> None:
         self.role, self.mode = role, settings.mode
         self._ready = False
-        self.exited = set()  # children the zygote said exited
-        self.group = None
-        self.process = None
+        self.exited: set[int] = set()  # children the zygote said exited
+        self.group: cgroups.Group | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self._home = tempfile.mkdtemp(prefix=f"catkit-{role}-")
         self._output = tempfile.TemporaryFile()  # the zygote's own crash output
+        limits = settings.limits
         try:
             if settings.cgroups:
-                self.group = cgroups.Group(settings.limits.memory_mb * 1024 * 1024, settings.limits.processes)
+                self.group = cgroups.Group(limits.memory_limit_mb * 1024 * 1024, limits.max_processes)
             self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             syscalls = seccomp.filter_fd() if self.mode == "bwrap" else None
             try:
                 self.process = subprocess.Popen(
-                    sandbox.command(self.mode, role, theirs.fileno(), settings.limits, syscalls),
+                    launch.command(self.mode, role, theirs.fileno(), syscalls),
                     pass_fds=[theirs.fileno(), *([syscalls] if syscalls is not None else [])],
                     stdin=subprocess.DEVNULL, stdout=self._output, stderr=self._output, cwd=self._home,
-                    env=sandbox.worker_environment(), preexec_fn=sandbox.apply_limits(settings.limits, self.group),
+                    env=launch.worker_environment(), preexec_fn=launch.apply_limits(limits, self.group),
                     start_new_session=True)
             finally:
                 theirs.close()
@@ -64,13 +72,13 @@ class Sandbox:
             self._failed(error)
         self.started = time.monotonic()
 
-    def _failed(self, error):
+    def _failed(self, error: Exception) -> NoReturn:
         detail = self.last_output()
         self.close()
         raise GraderFault(f"the {self.role} sandbox could not start ({error})"
                           + (f": {detail}" if detail else "")) from None
 
-    def ready(self):
+    def ready(self) -> SandboxHandle:
         """Wait for the zygote's first message; raise GraderFault if it does not come."""
         if not self._ready:
             try:
@@ -80,14 +88,14 @@ class Sandbox:
             self._ready = True
         return self
 
-    def last_output(self, limit=400):
+    def last_output(self, limit: int = 400) -> str:
         try:
             self._output.seek(max(0, os.fstat(self._output.fileno()).st_size - limit))
             return " | ".join(self._output.read().decode("utf-8", "replace").strip().splitlines()[-3:])
         except (OSError, ValueError):
             return ""
 
-    def _receive(self, deadline):
+    def _receive(self, deadline: float) -> Message:
         """The zygote's next reply; the exit notices that come meanwhile are noted."""
         while True:
             remaining = deadline - time.monotonic()
@@ -96,12 +104,12 @@ class Sandbox:
             data = self.control.recv(1 << 20)
             if not data:
                 raise ControlLost("it exited")
-            message = json.loads(data)
+            message: Message = json.loads(data)
             if message.get("event") != "exited":
                 return message
             self.exited.add(message["pid"])
 
-    def has_exited(self, pid):
+    def has_exited(self, pid: int) -> bool:
         """Whether the zygote said that its child ``pid`` exited (reads the notices waiting)."""
         while pid not in self.exited and select.select([self.control], [], [], 0)[0]:
             data = self.control.recv(1 << 20)
@@ -112,7 +120,7 @@ class Sandbox:
                 self.exited.add(message["pid"])
         return pid in self.exited
 
-    def request(self, message, fds=(), seconds=CONTROL_SECONDS):
+    def _request(self, message: Message, fds: Sequence[int] = (), seconds: float = CONTROL_SECONDS) -> Message:
         """One control request; raises ControlLost if the zygote does not answer."""
         self.ready()
         try:
@@ -121,22 +129,42 @@ class Sandbox:
             raise ControlLost(str(error)) from None
         return self._receive(time.monotonic() + seconds)
 
-    def spawn(self, fds, **fields):
-        """A fresh child serving one session on the passed sockets; its pid in the sandbox."""
-        reply = self.request({"op": "spawn", **fields}, fds)
+    def spawn(self, fds: Sequence[int], **fields: Any) -> int:
+        """A fresh child serving one session on the passed sockets; its pid in the sandbox.
+        GraderFault if the zygote cannot start it, or does not answer."""
+        try:
+            reply = self._request({"op": "spawn", **fields}, fds)
+        except ControlLost as error:
+            raise GraderFault(f"a sandbox stopped answering while starting a test ({error})") from None
         if not reply.get("ok"):
             raise GraderFault(f"the {self.role} sandbox could not start a process: {reply.get('error')}")
-        self.exited.discard(reply["pid"])
-        return reply["pid"]
+        pid: int = reply["pid"]
+        self.exited.discard(pid)
+        return pid
 
-    def alive(self):
+    def reap(self, pid: int, grace: float) -> Message | None:
+        """Wait up to ``grace`` seconds for the child ``pid`` to exit (then kill it): its exit status
+        and what it left behind, or None if the zygote did not answer."""
+        try:
+            return self._request({"op": "reap", "pid": pid, "grace": grace}, seconds=grace + 5)
+        except ControlLost:
+            return None
+
+    def kill_child(self, pid: int) -> None:
+        """End the child ``pid``; a zygote that does not answer ends with its whole sandbox."""
+        try:
+            self._request({"op": "kill", "pid": pid})
+        except ControlLost:
+            self.close()
+
+    def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def processes(self):
+    def processes(self) -> int | None:
         """How many processes the sandbox holds, where its control group can tell (else None)."""
         return len(self.group.pids()) if self.group else None
 
-    def close(self):
+    def close(self) -> None:
         if self.process is not None and self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
@@ -152,25 +180,25 @@ class Sandbox:
         shutil.rmtree(self._home, ignore_errors=True)
 
 
-_references = {}
-_spares = {}  # settings -> a student sandbox started ahead, that no student has used yet
+_references: dict[str, SandboxHandle] = {}
+_spares: dict[Settings, SandboxHandle] = {}  # a student sandbox started ahead, that no student has used yet
 
 
-def student_sandbox(settings):
+def student_sandbox(settings: Settings) -> SandboxHandle:
     """A fresh student sandbox, ready; the next one starts now, so its Python and numpy load
     while this one is in use."""
     spare = _spares.pop(settings, None)
-    fresh = spare if spare is not None and spare.alive() else Sandbox("student", settings)
+    fresh = spare if spare is not None and spare.alive() else SandboxHandle("student", settings)
     if spare is not None and fresh is not spare:
         spare.close()
     try:
-        _spares[settings] = Sandbox("student", settings)
+        _spares[settings] = SandboxHandle("student", settings)
     except GraderFault:
         pass  # the next call tries again, and reports it then
     return fresh.ready()
 
 
-def reference_sandbox(settings, preamble, sources):
+def reference_sandbox(settings: Settings, preamble: str, sources: Mapping[str, str]) -> SandboxHandle:
     """The reference sandbox for these reference sources, started once per grader process and
     started again if it died; the functions are defined in its zygote, before any fork."""
     key = hashlib.sha256(json.dumps([settings.mode, repr(settings.limits), settings.cgroups, preamble,
@@ -181,9 +209,9 @@ def reference_sandbox(settings, preamble, sources):
     for old in _references.values():
         old.close()
     _references.clear()
-    fresh = Sandbox("reference", settings).ready()
+    fresh = SandboxHandle("reference", settings).ready()
     try:
-        reply = fresh.request({"op": "load", "preamble": preamble, "references": sorted(sources.items())})
+        reply = fresh._request({"op": "load", "preamble": preamble, "references": sorted(sources.items())})
     except ControlLost as error:
         fresh.close()
         raise GraderFault(f"the reference sandbox could not load the reference: {error}") from None
@@ -195,7 +223,7 @@ def reference_sandbox(settings, preamble, sources):
 
 
 @atexit.register
-def close_all():
+def close_all() -> None:
     for old in [*_references.values(), *_spares.values()]:
         old.close()
     _references.clear()

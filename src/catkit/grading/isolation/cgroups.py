@@ -12,6 +12,8 @@ process is placed into the new group, before it runs anything). Where no group c
 rlimits with a loud warning.
 """
 
+from __future__ import annotations
+
 import itertools
 import os
 import signal
@@ -21,7 +23,7 @@ from pathlib import Path
 _counter = itertools.count()
 
 
-def _own_groups():
+def _own_groups() -> dict[str, str]:
     """controller -> the grader's own group path, from /proc/self/cgroup."""
     groups = {}
     for line in Path("/proc/self/cgroup").read_text().splitlines():
@@ -31,7 +33,7 @@ def _own_groups():
     return groups
 
 
-def _mounts():
+def _mounts() -> list[tuple[str, str, set[str]]]:
     """(filesystem type, mount point, super options) of every cgroup mount."""
     found = []
     for line in Path("/proc/self/mountinfo").read_text().splitlines():
@@ -45,10 +47,10 @@ def _mounts():
     return found
 
 
-def _v1_dirs():
+def _v1_dirs() -> dict[str, Path]:
     """controller -> directory of the grader's own v1 group, for memory and pids."""
     own = _own_groups()
-    dirs = {}
+    dirs: dict[str, Path] = {}
     for kind, point, options in _mounts():
         for controller in ("memory", "pids"):
             if kind == "cgroup" and controller in options and controller in own:
@@ -56,12 +58,13 @@ def _v1_dirs():
     return dirs
 
 
-def _v2_dir():
+def _v2_dir() -> Path | None:
     own = _own_groups().get("unified")
     for kind, point, _ in _mounts():
         if kind == "cgroup2" and own is not None:
             folder = Path(point) / own.lstrip("/")
-            controllers = (folder / "cgroup.controllers").read_text().split() if (folder / "cgroup.controllers").exists() else []
+            listing = folder / "cgroup.controllers"
+            controllers = listing.read_text().split() if listing.exists() else []
             if {"memory", "pids"} <= set(controllers):
                 return folder
     return None
@@ -71,9 +74,9 @@ class Group:
     """One sandbox's control group: made with its caps, joined by the sandbox's first process,
     emptied and removed when the sandbox ends."""
 
-    def __init__(self, memory_bytes, processes, name=None):
+    def __init__(self, memory_bytes: int, processes: int, name: str | None = None) -> None:
         name = name or f"catkit-{os.getpid()}-{next(_counter)}"
-        self.dirs = []
+        self.dirs: list[Path] = []
         v1 = _v1_dirs()
         try:
             if {"memory", "pids"} <= set(v1):
@@ -92,23 +95,23 @@ class Group:
             raise
         self.memory_dir = self.dirs[0]
 
-    def _make(self, folder, settings):
+    def _make(self, folder: Path, settings: dict[str, int]) -> None:
         folder.mkdir()
         self.dirs.append(folder)
         for key, value in settings.items():
             self._write(folder / key, value)
 
     @staticmethod
-    def _write(path, value):
+    def _write(path: Path, value: int) -> None:
         with open(path, "w") as handle:
             handle.write(str(value))
 
-    def join(self):
+    def join(self) -> None:
         """Put the calling process in the group (run in the sandbox's first process, before exec)."""
         for folder in self.dirs:
             self._write(folder / "cgroup.procs", os.getpid())
 
-    def pids(self):
+    def pids(self) -> set[int]:
         found = set()
         for folder in self.dirs:
             try:
@@ -117,7 +120,7 @@ class Group:
                 pass
         return found
 
-    def oom_kills(self):
+    def oom_kills(self) -> int:
         """How many times the kernel killed a process of the group for going over its memory cap."""
         for name in ("memory.events", "memory.oom_control"):
             try:
@@ -130,7 +133,7 @@ class Group:
                     return int(value)
         return 0
 
-    def kill_all(self, timeout=5.0):
+    def kill_all(self, timeout: float = 5.0) -> None:
         """SIGKILL every process of the group until none is left (forks racing the kill included)."""
         end = time.monotonic() + timeout
         while (pids := self.pids()) and time.monotonic() < end:
@@ -141,7 +144,7 @@ class Group:
                     pass
             time.sleep(0.005)
 
-    def remove(self):
+    def remove(self) -> None:
         self.kill_all()
         for folder in reversed(self.dirs):
             for _ in range(200):  # the kernel frees a group a moment after its last process dies
@@ -155,7 +158,7 @@ class Group:
         self.dirs = []
 
 
-def available():
+def available() -> str | None:
     """None when per-sandbox groups can be made here, else why not."""
     try:
         Group(64 * 1024 * 1024, 4).remove()
@@ -164,7 +167,7 @@ def available():
         return str(error)
 
 
-def remove_stale():
+def remove_stale() -> None:
     """Remove groups left by graders that were killed (their processes died with them)."""
     parents = list(_v1_dirs().values())
     if (v2 := _v2_dir()) is not None:

@@ -1,6 +1,6 @@
 """A student's session, in a child forked by the sandbox's zygote: one cell, its function called.
 
-It answers requests from the grader on its session socket (see :mod:`catkit.grading.wire`):
+It answers requests from the grader on its session socket (see :mod:`sandboxed.wire`):
 
 - ``{"op": "load", "preamble": ..., "student": source, "relies_on": [name, ...]}`` defines, in one
   fresh namespace, the preamble, a stand-in for each graded function the student's function may
@@ -15,23 +15,30 @@ student's code does to this process (patching numpy, replacing modules, printing
 changes the data it sends back.
 """
 
+from __future__ import annotations
+
 import builtins
 import io
 import linecache
+import socket
 import sys
 import traceback
 import warnings
+from collections.abc import Callable
+from typing import Any
 
-from catkit.grading import wire
+from . import wire
+
+Message = dict[str, Any]
 
 MAX_TEXT = 20_000
 
 
-def _clip(text):
+def _clip(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "\n... (output truncated)"
 
 
-def _student_frames(error, filename):
+def _student_frames(error: BaseException, filename: str) -> list[str]:
     """Traceback lines from the student's own cell only."""
     lines = []
     for frame in traceback.extract_tb(error.__traceback__):
@@ -42,7 +49,7 @@ def _student_frames(error, filename):
     return lines
 
 
-def _describe(error, filename):
+def _describe(error: BaseException, filename: str) -> Message:
     return {"type": type(error).__name__, "message": _clip(str(error)),
             "frames": _student_frames(error, filename)}
 
@@ -55,14 +62,14 @@ class Reference:
     """Stand-in for the instructor's version of a graded function the student's function calls,
     so that one mistake is never charged twice. The call goes to the reference sandbox."""
 
-    def __init__(self, name, channel):
+    def __init__(self, name: str, channel: io.BufferedIOBase | None) -> None:
         self.__name__ = self.__qualname__ = name
         self._channel = channel
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<graded function {self.__name__} (the reference version, while your function is graded)>"
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._channel is None:
             raise ReferenceFailed(f"{self.__name__}() cannot be called here")
         wire.send(self._channel, {"op": "call", "name": self.__name__,
@@ -81,13 +88,15 @@ class Reference:
         return wire.decode(reply["value"])
 
 
-class Session:
-    def __init__(self, callbacks, filename):
-        self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+class StudentSession:
+    """One student cell, defined in a namespace of its own, and the calls of its function."""
+
+    def __init__(self, callbacks: socket.socket | None, filename: str) -> None:
+        self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
         self.callbacks = callbacks.makefile("rwb") if callbacks is not None else None
         self.filename = filename
 
-    def _run(self, action):
+    def _run(self, action: Callable[[], Message]) -> Message:
         """Run ``action`` capturing Python-level output and warnings; return a reply dict."""
         out, err = io.StringIO(), io.StringIO()
         saved = sys.stdout, sys.stderr
@@ -105,12 +114,12 @@ class Session:
         reply["stderr"] = _clip(err.getvalue())
         return reply
 
-    def load(self, request):
+    def load(self, request: Message) -> Message:
         # Registering the student's cell lets warnings and tracebacks quote its lines.
         source = request["student"]
         linecache.cache[self.filename] = (len(source), None, source.splitlines(True), self.filename)
 
-        def action():
+        def action() -> Message:
             exec(compile(request["preamble"], "<preamble>", "exec"), self.namespace)
             for name in request["relies_on"]:
                 self.namespace[name] = Reference(name, self.callbacks)
@@ -118,12 +127,12 @@ class Session:
             return {}
         return self._run(action)
 
-    def call(self, request):
+    def call(self, request: Message) -> Message:
         name = request["name"]
         args = [wire.decode(arg) for arg in request["args"]]
         kwargs = {key: wire.decode(value) for key, value in request["kwargs"].items()}
 
-        def action():
+        def action() -> Message:
             function = self.namespace.get(name)
             if not callable(function) or isinstance(function, Reference):
                 raise NameError(f"name '{name}' is not defined as a function in your cell")
@@ -134,15 +143,16 @@ class Session:
         return self._run(action)
 
 
-def serve(session, callbacks, filename):
+def serve(session: socket.socket, callbacks: socket.socket | None, filename: str) -> None:
     """Answer the grader's requests on ``session`` until it closes it."""
     stream = session.makefile("rwb")
-    handler = Session(callbacks, filename)
+    handler = StudentSession(callbacks, filename)
     while True:
         request = wire.receive(stream)
         if request is None:
             return
-        op = {"load": handler.load, "call": handler.call}.get(request.get("op"))
+        handlers: dict[object, Callable[[Message], Message]] = {"load": handler.load, "call": handler.call}
+        op = handlers.get(request.get("op"))
         reply = op(request) if op else {"ok": False, "error": {
             "type": "ProtocolError", "message": "unknown request", "frames": []}}
         wire.send(stream, reply)

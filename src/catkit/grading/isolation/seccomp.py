@@ -13,12 +13,14 @@ The filter is a classic BPF program, built here (no library): check the architec
 compare the system call number with each refused one.
 """
 
+from __future__ import annotations
+
 import os
 import platform
 import struct
 
 # (AUDIT_ARCH value, refused system calls by number, numbers at or above which calls are refused)
-_ARCHES = {
+_ARCHES: dict[str, tuple[int, tuple[int, ...], int | None]] = {
     # add_key, request_key, keyctl, mq_open, mq_unlink, mq_timedsend, mq_timedreceive, mq_notify,
     # mq_getsetattr; 0x40000000 and above: the x32 ABI.
     "x86_64": (0xC000003E, (248, 249, 250, 240, 241, 242, 243, 244, 245), 0x40000000),
@@ -31,11 +33,11 @@ _ALLOW, _ERRNO = 0x7FFF0000, 0x00050000
 _NR, _ARCH = 0, 4  # offsets in struct seccomp_data
 
 
-def _op(code, k, jt=0, jf=0):
+def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("=HBBI", code, jt, jf, k)
 
 
-def program(machine=None):
+def program(machine: str | None = None) -> bytes | None:
     """The compiled filter for ``machine`` (default: this one), or None where it is not known."""
     known = _ARCHES.get(machine or platform.machine())
     if known is None:
@@ -50,7 +52,7 @@ def program(machine=None):
     return b"".join(ops)
 
 
-def filter_fd():
+def filter_fd() -> int | None:
     """A file descriptor holding the filter, for bubblewrap's ``--seccomp`` (None if unknown)."""
     compiled = program()
     if compiled is None:
