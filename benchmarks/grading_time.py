@@ -44,7 +44,7 @@ import nbformat
 from catkit import nbgrader_commands, submissions, workflow
 from catkit.course import Course
 from catkit.examples import mistakes
-from catkit.grading import cgroups, sandbox
+from catkit.grading.isolation import cgroups, launch
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "logistic_regression"
@@ -54,7 +54,8 @@ AFTER_EXECUTE = ["nbgrader.preprocessors.IgnorePattern", "nbconvert.preprocessor
 CONFIGURATIONS = {
     "kit": "",
     "kit, no sandbox": '\nc.IsolatedExecute.sandbox = "none"\n',
-    "stock nbgrader (Execute)": f"\nc.Autograde.autograde_preprocessors = {['nbgrader.preprocessors.Execute', *AFTER_EXECUTE]!r}\n",
+    "stock nbgrader (Execute)":
+        f"\nc.Autograde.autograde_preprocessors = {['nbgrader.preprocessors.Execute', *AFTER_EXECUTE]!r}\n",
     "nbgrader, no execution": f"\nc.Autograde.autograde_preprocessors = {AFTER_EXECUTE!r}\n",
 }
 
@@ -165,7 +166,7 @@ def main():
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]
     if args.dask:
         return dask_main(args)
-    isolation = "bwrap" if sandbox.bubblewrap() else "NO SANDBOX: bubblewrap unavailable here"
+    isolation = "bwrap" if launch.bubblewrap() else "NO SANDBOX: bubblewrap unavailable here"
     caps = "control groups" if cgroups.available() is None else "rlimits only (no control groups here)"
     print(f"class of {args.students} submissions, one `nbgrader autograde {ASSIGNMENT}` each; "
           f"kit: {isolation}, {caps}; {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")

@@ -16,7 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "source" / "logistic_regression" / "images" / "logistic_regression.png"
+DEFAULT_OUT = (Path(__file__).resolve().parents[1] / "source" / "logistic_regression" / "images"
+               / "logistic_regression.png")
 
 INPUT = "#dbe9f6"
 NEURON = "#fde9c9"
@@ -35,7 +36,8 @@ def arrow(ax, start, end, label=None, label_xy=None, color=EDGE):
 
 def box(ax, center, width, height, color, text, fontsize=14):
     x, y = center
-    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.02,rounding_size=0.15",
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
+                                boxstyle="round,pad=0.02,rounding_size=0.15",
                                 fc=color, ec=EDGE, lw=1.4))
     ax.text(x, y, text, fontsize=fontsize, ha="center", va="center")
 

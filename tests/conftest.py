@@ -2,6 +2,7 @@
 
 import json
 import os
+import platform
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -16,7 +17,9 @@ from catkit import examples, nbgrader_commands, submissions, workflow
 from catkit.course import Course
 from catkit.grading.layout import grade_id
 from catkit.scores import function_maxima, function_scores
-from postgres import postgres  # noqa: F401  (fixture: a real PostgreSQL server, tests/postgres.py)
+
+# Fixtures of real servers the tests start: PostgreSQL (tests/postgres.py), Dask (tests/dask_cluster.py).
+pytest_plugins = ["postgres", "dask_cluster"]
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE = Course.at(REPO)  # the repository is the course root
@@ -71,6 +74,8 @@ def pytest_configure(config):
     """In ``make test-fast`` (CATKIT_TEST_TIER=fast) no test may start a process: no nbgrader, sandbox,
     server or browser. One that does lacks its ``slow`` marker, and fails saying so."""
     if os.environ.get("CATKIT_TEST_TIER") == "fast":
+        platform.processor()  # runs `uname -p` once and keeps it (h5py asks at import), before the refusal
+
         def refuse(*args, **kwargs):
             raise AssertionError("this test starts a process: mark it @pytest.mark.slow (make test-fast runs "
                                  "unit tests only)")

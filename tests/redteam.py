@@ -34,13 +34,15 @@ ip.ast_transformers.append(SkipAll())
 ip.events.register("pre_run_cell", lambda *a: None)
 '''
 
+# The sandbox's own modules are the package ``sandboxed`` (catkit/grading/sandboxed): no other
+# module of the kit is in there.
 REPLACE_MODULES = '''import sys, types
 def propagate(w, b, X, Y):
     return {"dw": np.zeros_like(w), "db": 0.0}, np.array(0.0)
-fake = types.ModuleType("catkit")
-sys.modules["catkit"] = fake
-sys.modules["catkit.grading"] = fake
-sys.modules["catkit.grading.wire"] = fake
+fake = types.ModuleType("sandboxed")
+sys.modules["sandboxed"] = fake
+sys.modules["sandboxed.wire"] = fake
+sys.modules["sandboxed.student"] = fake
 sys.modules["numpy"] = fake
 '''
 
@@ -361,9 +363,9 @@ GENERIC_ATTACKS = {
     print("All visible {function} checks passed.")
     return args[0] if args else None
 ''',
-    "replace-modules": WRONG_ANY + REPLACE_MODULES.split("def propagate")[0] + '''fake = types.ModuleType("catkit")
-sys.modules["catkit"] = fake
-sys.modules["catkit.grading.wire"] = fake
+    "replace-modules": WRONG_ANY + REPLACE_MODULES.split("def propagate")[0] + '''fake = types.ModuleType("sandboxed")
+sys.modules["sandboxed"] = fake
+sys.modules["sandboxed.wire"] = fake
 sys.modules["numpy"] = fake
 ''',
     "read-source": '''import json

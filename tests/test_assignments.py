@@ -12,13 +12,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import (ASSIGNMENTS, REPO, nbgrader, gradebook_scores, make_course, maxima, needs_manual_grading, read,
-                      release_nb, solved, submit)
-from redteam import generic_attacks
 
 from catkit.grading import reference
-from catkit.grading.layout import grade_id, is_hidden
+from catkit.grading.layout import grade_id
 from catkit.nbgrader_plugins.export import PEOPLE, assignment_file
+from conftest import (
+    ASSIGNMENTS,
+    REPO,
+    gradebook_scores,
+    make_course,
+    maxima,
+    nbgrader,
+    needs_manual_grading,
+    read,
+    release_nb,
+    solved,
+    submit,
+)
+from redteam import generic_attacks
 
 each_assignment = pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
 
@@ -71,8 +82,8 @@ def test_notebook_follows_the_engine_conventions(assignment):
     assert assignment.layout.preamble.strip(), "no cell tagged graded-imports"
     for function in assignment.functions:
         checks, hidden = cells[f"{function}_checks"], cells[f"{function}_hidden_tests"]
-        assert checks.metadata.nbgrader["points"] >= 1 and not is_hidden(checks.source)
-        assert hidden.metadata.nbgrader["points"] >= 1 and is_hidden(hidden.source)
+        assert checks.metadata.nbgrader["points"] >= 1 and not assignment.layout.is_hidden(checks.source)
+        assert hidden.metadata.nbgrader["points"] >= 1 and assignment.layout.is_hidden(hidden.source)
         assert "GRADING_SEED" in hidden.source, f"{function}'s hidden tests must draw fresh inputs"
         assert sum(m.function == function for m in assignment.mistakes.values()) >= 2, \
             f"name at least two typical mistakes in {function} (examples/mistakes/{assignment}.toml)"
@@ -96,6 +107,7 @@ def _autograded(graded_class, student):
     return read(graded_class.root / "autograded" / student / a.name / a.notebook)
 
 
+@pytest.mark.slow
 @each_assignment
 def test_reference_gets_full_marks_on_every_function(class_of, assignment):
     graded_class = class_of(assignment)
@@ -113,6 +125,7 @@ def test_reference_gets_full_marks_on_every_function(class_of, assignment):
             assert not [o for o in cell.outputs if o.output_type == "error" or o.get("name") == "stderr"], cell.outputs
 
 
+@pytest.mark.slow
 @each_assignment
 def test_untouched_release_gets_zero_everywhere_without_failing(class_of, assignment):
     graded_class = class_of(assignment)
@@ -124,6 +137,7 @@ def test_untouched_release_gets_zero_everywhere_without_failing(class_of, assign
     assert len(verdicts) == 2 * len(functions) and all(o.ename == "NotImplementedError" for o in verdicts)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment, mistake", MISTAKES, ids=str)
 def test_each_mistake_loses_points_on_its_function_alone(class_of, assignment, mistake):
     graded_class = class_of(assignment)
@@ -137,6 +151,7 @@ def test_each_mistake_loses_points_on_its_function_alone(class_of, assignment, m
     assert not {"SyntaxError", "IndentationError"} & set(errors), f"{mistake} does not compile"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment, student, function", ATTACKS, ids=str)
 def test_attacks_earn_nothing_they_did_not_implement(class_of, assignment, student, function):
     graded_class = class_of(assignment)
@@ -147,6 +162,7 @@ def test_attacks_earn_nothing_they_did_not_implement(class_of, assignment, stude
     assert needs_manual_grading(graded_class.root, student, graded_class.assignment) == []
 
 
+@pytest.mark.slow
 @each_assignment
 def test_export_has_a_file_per_assignment_with_a_column_per_function(class_of, assignment):
     graded_class = class_of(assignment)
@@ -161,7 +177,8 @@ def test_export_has_a_file_per_assignment_with_a_column_per_function(class_of, a
             assert float(row[column]) == graded_class.scores[row["student_id"]][column]
     with open(graded_class.root / "grades.csv", newline="") as handle:
         summary = {row["student_id"]: row for row in csv.DictReader(handle)}
-    assert summary["reference"]["total"] == summary["reference"]["max_score"] == f"{sum(graded_class.maxima.values()):g}"
+    full_marks = f"{sum(graded_class.maxima.values()):g}"
+    assert summary["reference"]["total"] == summary["reference"]["max_score"] == full_marks
     assert {row["assignment"] for row in summary.values()} == {a.name}
 
 
@@ -169,9 +186,10 @@ def test_the_engine_names_no_function_of_any_assignment():
     """Everything about an assignment comes from its notebook: the engine's code names none of its
     functions (not even in a comment), so a new assignment needs no change to it."""
     import re
-    engine = sorted((REPO / "src" / "catkit" / "grading").glob("*.py")) + \
-        sorted((REPO / "src" / "catkit" / "nbgrader_plugins").glob("*.py"))
+    kit = REPO / "src" / "catkit"
+    engine = sorted((kit / "grading").rglob("*.py")) + sorted((kit / "nbgrader_plugins").rglob("*.py")) + \
+        [kit / "course.py", kit / "scores.py", kit / "workflow.py", kit / "report.py"]
     names = {function for assignment in ASSIGNMENTS for function in assignment.functions}
-    found = [f"{path.name}: {name}" for path in engine for name in sorted(names)
+    found = [f"{path.relative_to(kit)}: {name}" for path in engine for name in sorted(names)
              if re.search(rf"(?<![.\w]){re.escape(name)}\b", path.read_text())]  # (not logging.propagate)
     assert len(engine) > 15 and found == []

@@ -26,16 +26,32 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import (ASSIGNMENT, FUNCTIONS, MISTAKES, NOTEBOOK, autograded_nb, nbgrader, gradebook_counts,
-                      gradebook_scores, graded_outputs, make_course, needs_manual_grading, read, solved, submit,
-                      write_secret)
-from processes import alive, descendants
 from sqlalchemy import text
 
 from catkit import nbgrader_commands
 from catkit.course import Course, read_stamp
 from catkit.nbgrader_plugins.export import assignment_file
 from catkit.submissions import answers
+from conftest import (
+    ASSIGNMENT,
+    FUNCTIONS,
+    MISTAKES,
+    NOTEBOOK,
+    autograded_nb,
+    gradebook_counts,
+    gradebook_scores,
+    graded_outputs,
+    make_course,
+    nbgrader,
+    needs_manual_grading,
+    read,
+    solved,
+    submit,
+    write_secret,
+)
+from processes import alive, descendants
+
+pytestmark = pytest.mark.slow  # every test grades with real nbgrader runs
 
 TIMEOUT = 3  # seconds per call of a student's function, in every course of this module
 ONE_BUG = ["sigmoid-sign-error", "propagate-no-1-over-m", "optimize-mutates-w", "predict-flat"]
@@ -121,7 +137,7 @@ def _assert_graded_as(root, reference):
 # --- processes ------------------------------------------------------------------------------------
 
 def _grading(cmdline):
-    return "catkit.grading" in cmdline or "bwrap" in cmdline
+    return "catkit.grading" in cmdline or "sandboxed.zygote" in cmdline or "bwrap" in cmdline
 
 
 SURVIVAL_SECONDS = 10.0  # what the processes below a killed nbgrader get to die
@@ -222,6 +238,7 @@ def _slow_submission(root):
     return solved(root, edits)
 
 
+@pytest.mark.root  # it waits to see the submission's bubblewrap sandbox, which needs root
 def test_a_slow_submission_stays_within_its_budget(template, tmp_path):
     root = _copy(template, tmp_path / "course", f"c.IsolatedExecute.submission_budget = {BUDGET}")
     submit(root, "slow", _slow_submission(root))

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ASSIGNMENT, ASSIGNMENTS, NOTEBOOK, REPO, make_course
 
 CATKIT = str(Path(sys.executable).parent / "catkit")
@@ -31,6 +33,7 @@ def assert_clean_failure(result, *phrases):
         assert phrase in message, result.stderr
 
 
+@pytest.mark.slow
 def test_unknown_assignment_and_empty_submissions_are_clear_errors(tmp_path):
     root = make_course(tmp_path / "course")
     empty = tmp_path / "empty"
@@ -43,6 +46,7 @@ def test_unknown_assignment_and_empty_submissions_are_clear_errors(tmp_path):
                          "does not exist")
 
 
+@pytest.mark.slow
 def test_grade_never_overwrites_a_different_submission(tmp_path):
     root = make_course(tmp_path / "course")
     examples = REPO / "examples" / "submissions"
@@ -55,6 +59,7 @@ def test_grade_never_overwrites_a_different_submission(tmp_path):
     assert sorted(before) == sorted((root / "submitted" / "example-correct" / ASSIGNMENT).iterdir())
 
 
+@pytest.mark.slow
 def test_a_submission_holding_a_symbolic_link_is_refused(tmp_path):
     root = make_course(tmp_path / "course")
     incoming = tmp_path / "incoming"
@@ -69,6 +74,7 @@ def _table_rows(stdout):
     return {line.split()[0]: line for line in stdout.splitlines()[2:] if line and not line.startswith(" ")}
 
 
+@pytest.mark.slow
 def test_malformed_submissions_are_listed_as_not_graded_and_the_others_are_graded(tmp_path):
     root = make_course(tmp_path / "course")
     incoming = tmp_path / "incoming"
@@ -109,6 +115,7 @@ def test_grade_runs_one_autograde_for_the_class_on_the_terminal_and_force_is_opt
     assert cli.parser().parse_args(["grade", ASSIGNMENT, "--submissions", "x", "--force"]).force
 
 
+@pytest.mark.slow
 def test_demo_grades_the_bundled_examples_of_every_assignment_and_prints_the_tables(tmp_path):
     root = tmp_path / "course"
     for name in ("source", "data", "examples"):
@@ -132,8 +139,10 @@ def test_demo_grades_the_bundled_examples_of_every_assignment_and_prints_the_tab
     assert basics["example-softmax-total-sum"][6] == "0/4" and basics["example-untouched"][9] == "0/20"
     # One export for the course: a summary row per student and assignment, a file per assignment.
     with open(root / "exports" / "grades.csv", newline="") as handle:
-        summary = {(row["student_id"], row["assignment"]): (row["total"], row["status"]) for row in csv.DictReader(handle)}
-    assert summary["example-correct", ASSIGNMENT] == summary["example-correct", "python_basics_numpy"] == ("20", "graded")
+        summary = {(row["student_id"], row["assignment"]): (row["total"], row["status"])
+                   for row in csv.DictReader(handle)}
+    assert summary["example-correct", ASSIGNMENT] == summary["example-correct", "python_basics_numpy"] \
+        == ("20", "graded")
     students = set(logistic) | set(basics)  # every student has a row for every assignment, submitted or not
     assert len(summary) == 2 * len(students)
     assert summary["example-L1-no-abs", ASSIGNMENT] == ("", "not graded: no submission")

@@ -20,14 +20,28 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import (ASSIGNMENT, MISTAKES, NOTEBOOK, autograded_nb, gradebook_counts, gradebook_scores,
-                      graded_outputs, make_course, release_nb, solved, submit, write_secret)
-from dask_cluster import dask_cluster, free_port, wait_until  # noqa: F401  (fixture)
-from processes import alive, descendants
 
 from catkit import cluster, nbgrader_commands
 from catkit.course import Course, read_stamp
 from catkit.grading import dask_pool
+from conftest import (
+    ASSIGNMENT,
+    MISTAKES,
+    NOTEBOOK,
+    autograded_nb,
+    gradebook_counts,
+    gradebook_scores,
+    graded_outputs,
+    make_course,
+    release_nb,
+    solved,
+    submit,
+    write_secret,
+)
+from dask_cluster import free_port, wait_until
+from processes import alive, descendants
+
+pytestmark = [pytest.mark.slow, pytest.mark.dask]
 
 CATKIT = str(Path(sys.executable).with_name("catkit"))
 ONE_BUG = ["sigmoid-sign-error", "propagate-no-1-over-m", "optimize-mutates-w", "predict-flat"]
@@ -145,18 +159,21 @@ def _catkit_grade(root, incoming, scheduler):
                             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.postgres
 def test_catkit_grade_shards_the_class_over_the_workers(template, local, dask_cluster, postgres, tmp_path):
     root = _postgres_course(template, postgres, tmp_path / "course", "dask_shards", local["secret"])
     incoming = _incoming(root, tmp_path / "incoming")
     process = _catkit_grade(root, incoming, dask_cluster.address)
     stdout, stderr = process.communicate(timeout=RUN_SECONDS)
     assert process.returncode == 0, stderr[-3000:] + dask_cluster.logs()
-    assert f"grading {len(CLASS)} submissions of {ASSIGNMENT} on the Dask cluster {dask_cluster.address}: 2 shards" in stderr
+    assert (f"grading {len(CLASS)} submissions of {ASSIGNMENT} on the Dask cluster {dask_cluster.address}: "
+            "2 shards") in stderr
     assert len(set(_shard_workers(stderr))) == 2, f"the shards did not run on both workers:\n{stderr}"
     _assert_graded_as(root, local)
     assert "20/20" in stdout  # catkit grade's table, from the PostgreSQL gradebook
 
 
+@pytest.mark.postgres
 def test_a_worker_killed_mid_run_costs_nothing(template, local, dask_cluster, postgres, tmp_path):
     root = _postgres_course(template, postgres, tmp_path / "course", "dask_killed", local["secret"])
     incoming = _incoming(root, tmp_path / "incoming")

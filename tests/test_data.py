@@ -411,7 +411,7 @@ def assert_one_line_error(args, *phrases):
         assert phrase in message, message
 
 
-def test_user_errors_are_one_line_catkit_errors(photo_dirs, tmp_path, monkeypatch):
+def test_user_errors_are_one_line_catkit_errors(photo_dirs, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CATVNONCAT_DATA", raising=False)
     assert_one_line_error(data_args("check", "missing_dir"), "Cannot find the data set", "missing_dir (no such")
@@ -429,7 +429,10 @@ def test_user_errors_are_one_line_catkit_errors(photo_dirs, tmp_path, monkeypatc
     commands.run(data_args(*build), FOLDERS)
     assert commands.check("out", FOLDERS).startswith("Data set OK (out): 6 training pictures (2 cats)")
     assert_one_line_error(data_args(*build), "already exist", "out/train_catvnoncat.h5", "--overwrite")
+    (tmp_path / "out" / "data.h5").write_bytes(b"")
     commands.run(data_args(*build, "--overwrite"), FOLDERS)
+    assert capsys.readouterr().err == (f"catkit: warning: {Path('out') / 'data.h5'} exists, and lr_utils reads it "
+                                       "instead of the files just written: remove it to use them.\n")
 
 
 def test_data_arguments_default_to_the_bundled_folder_at_run_time():

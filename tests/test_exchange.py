@@ -15,12 +15,14 @@ import sys
 
 import nbclient
 import pytest
-from conftest import ASSIGNMENT, NOTEBOOK, SOURCE_NB, gradebook_scores, make_course, read
 
 from catkit import submissions
+from conftest import ASSIGNMENT, NOTEBOOK, SOURCE_NB, gradebook_scores, make_course, read
 
 COURSE = "catvnoncat"
 BIN = os.path.dirname(sys.executable)
+
+pytestmark = pytest.mark.slow  # real nbgrader commands and a kernel
 
 
 def run(cwd, home, *args):

@@ -13,14 +13,14 @@ import subprocess
 from html.parser import HTMLParser
 
 import pytest
-from conftest import ASSIGNMENT, NOTEBOOK, nbgrader, make_course, solved, submit
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
-from conftest import FUNCTIONS
+from conftest import ASSIGNMENT, FUNCTIONS, NOTEBOOK, make_course, nbgrader, solved, submit
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs headless Chromium (Debian's chromium) "
-                                "to open the feedback page: `make browser` installs it when run as root")
+pytestmark = [pytest.mark.slow, pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None, reason="needs headless Chromium (Debian's chromium) to open "
+                                 "the feedback page: `make browser` installs it when run as root")]
 
 
 def mark(n):

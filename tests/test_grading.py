@@ -16,19 +16,33 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import (ASSIGNMENT, NOTEBOOK, SOURCE_NB, nbgrader, gradebook_scores, make_course,
-                      maxima, needs_manual_grading, read, release_nb, solved, submit)
-from redteam import ATTACKS, attack_edits
 
-from conftest import MISTAKES
-from catkit.grading import sandbox
+from catkit.grading.isolation import launch
 from catkit.grading.layout import grade_id
-from conftest import FUNCTIONS
 from catkit.nbgrader_plugins.export import PEOPLE, assignment_file
+from conftest import (
+    ASSIGNMENT,
+    FUNCTIONS,
+    MISTAKES,
+    NOTEBOOK,
+    SOURCE_NB,
+    gradebook_scores,
+    make_course,
+    maxima,
+    nbgrader,
+    needs_manual_grading,
+    read,
+    release_nb,
+    solved,
+    submit,
+)
+from redteam import ATTACKS, attack_edits
 
 # Mistakes whose feedback the tests below read.
 FEEDBACK_EXAMPLES = ("sigmoid-sign-error", "propagate-global", "optimize-mutates-w", "model-global")
 MARKER = f"catkit-redteam-{secrets.token_hex(6)}"
+pytestmark = pytest.mark.slow  # one session fixture grades the whole attacked class
+
 ATTACKED = {student: losers for student, _, losers in ATTACKS}
 
 
@@ -147,7 +161,7 @@ def test_faults_are_reported_in_the_feedback_notebook(graded):
     assert "train_set_x" in errors("propagate-global")
 
 
-@pytest.mark.skipif(sandbox.bubblewrap() is None, reason="the sandbox needs bubblewrap and root")
+@pytest.mark.skipif(launch.bubblewrap() is None, reason="the sandbox needs bubblewrap and root")
 def test_sandbox_blocks_reading_network_and_damage(graded):
     assert graded.connections == [], "student code reached a server on the grader's machine"
     assert graded.before == graded.after, "the bystander's work, the gradebook or source/ changed"

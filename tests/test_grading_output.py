@@ -16,10 +16,21 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from conftest import ASSIGNMENT, NOTEBOOK, nbgrader, gradebook_scores, make_course, release_nb, solved, submit
+
+from conftest import (
+    ASSIGNMENT,
+    FUNCTIONS,
+    NOTEBOOK,
+    gradebook_scores,
+    make_course,
+    nbgrader,
+    release_nb,
+    solved,
+    submit,
+)
 from test_feedback_html import CHROMIUM, chromium
 
-from conftest import FUNCTIONS
+pytestmark = pytest.mark.slow  # one real nbgrader autograde for the module
 
 
 @pytest.fixture(scope="module")
@@ -80,14 +91,16 @@ def test_the_hidden_tests_are_still_restored_and_graded(graded):
     assert text.count("BEGIN HIDDEN TESTS") == 6  # the instructor's hidden tests ran on it
 
 
+@pytest.mark.browser  # the feedback fixture opens the page in Chromium
 def test_the_feedback_header_names_each_function_and_no_unnamed_test_cell(feedback):
     _, dom, _ = feedback
     toc = dom[dom.index('id="toc"'):dom.index("</ol>", dom.index('id="toc"'))]
     assert "Test cell" not in toc and ">Comment<" not in toc, toc
-    for function, points in zip(FUNCTIONS, [3, 2, 5, 4, 3, 3]):
+    for function, points in zip(FUNCTIONS, [3, 2, 5, 4, 3, 3], strict=True):
         assert f"<code>{function}</code>: 0 / {points}" in toc, toc
 
 
+@pytest.mark.browser  # the feedback fixture opens the page in Chromium
 def test_the_table_is_styled_and_an_untouched_function_reads_not_attempted(feedback):
     page, dom, screenshot = feedback
     assert '<table class="catkit-scores">' in dom and "table.catkit-scores th" in page
@@ -99,6 +112,7 @@ def test_the_table_is_styled_and_an_untouched_function_reads_not_attempted(feedb
     assert screenshot.stat().st_size > 20_000
 
 
+@pytest.mark.browser  # the feedback fixture opens the page in Chromium
 def test_maths_is_drawn_in_the_page_with_nothing_loaded_from_the_network(feedback):
     page, dom, _ = feedback
     assert not re.search(r"<script[^>]*mathjax|MathJax\.Hub", page, re.I)  # no MathJax to load

@@ -10,12 +10,10 @@ reference). ``tests/test_grading.py`` grades every mistake for real.
 import re
 
 import pytest
-from conftest import ASSIGNMENT, NOTEBOOK, REPO, SOURCE_NB, read
 
-from conftest import MISTAKES
 from catkit.grading.layout import grade_id
-from conftest import FUNCTIONS, PREAMBLE
 from catkit.submissions import answers
+from conftest import ASSIGNMENT, FUNCTIONS, MISTAKES, NOTEBOOK, PREAMBLE, REPO, SOURCE_NB, read
 
 RELEASE_NB = REPO / "release" / ASSIGNMENT / NOTEBOOK
 SEEDS = (1, 2, 3, 20240917, 987654321)
@@ -186,7 +184,8 @@ HINTED_CELLS = [f"{function}_solution" for function in FUNCTIONS] + ["exercise1_
 def _solution_lines():
     lines = set()
     for source in ANSWERS.values():
-        lines |= {line.strip() for line in source.split("\n") if len(line.strip()) > 8 and not line.strip().startswith("#")}
+        lines |= {line.strip() for line in source.split("\n")
+                  if len(line.strip()) > 8 and not line.strip().startswith("#")}
     return lines
 
 
@@ -194,7 +193,8 @@ def _solution_lines():
 def test_every_stub_has_a_line_count_hint_and_a_skeleton_without_the_solution(cell_id):
     stub = _cells(read(RELEASE_NB))[cell_id]
     assert "# YOUR CODE HERE" in stub and "raise NotImplementedError()" in stub
-    comments = [line.strip() for line in stub[:stub.index("# YOUR CODE HERE")].split("\n") if line.strip().startswith("#")]
+    comments = [line.strip() for line in stub[:stub.index("# YOUR CODE HERE")].split("\n")
+                if line.strip().startswith("#")]
     assert any(re.search(r"\(≈ \d+ lines? of code", line) for line in comments), comments
     skeleton = [line for line in comments if re.match(r"#\s+[\w, ]+ = \.\.\.", line)]
     assert skeleton, f"{cell_id}: no skeleton line like '# w = ...' before the stub"

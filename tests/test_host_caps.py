@@ -28,6 +28,7 @@ from test_worker import REFERENCES, SETTINGS, worker
 
 NO_CGROUPS = cgroups.available()
 pytestmark = [
+    pytest.mark.slow, pytest.mark.root,
     pytest.mark.skipif(launch.resolve_mode("auto") != "bwrap",
                        reason="needs bubblewrap and root ('make setup' installs bubblewrap; CI runs as root)"),
     pytest.mark.skipif(NO_CGROUPS is not None, reason=f"no per-sandbox control groups on this host: {NO_CGROUPS}"),

@@ -3,12 +3,14 @@ that breaks a convention is reported: per-assignment limits, the graded-imports 
 
 import nbformat
 import pytest
-from conftest import ASSIGNMENT, NOTEBOOK, nbgrader, autograde, make_course, solved, submit
 from nbformat.v4 import new_code_cell, new_notebook
 
-from catkit.grading import harness, sandbox
-from catkit.grading.layout import LayoutError, layout_of
 from catkit.course import Course
+from catkit.errors import LayoutError
+from catkit.grading.job import Settings
+from catkit.grading.layout import layout_of
+from catkit.grading.limits import Limits
+from conftest import ASSIGNMENT, NOTEBOOK, autograde, make_course, nbgrader, solved, submit
 
 
 def _answer(function, body="    return x\n"):
@@ -47,10 +49,10 @@ def test_limits_from_the_notebook_metadata_replace_the_course_settings():
     nb = new_notebook(cells=[_answer("f")], metadata={"catkit": {"limits": {"timeout": 2, "memory_limit_mb": 512}}})
     layout = layout_of(nb)
     assert layout.limits == (("memory_limit_mb", 512), ("timeout", 2.0))
-    settings = harness.Settings().with_limits(layout.limits)
-    assert settings.timeout == 2.0 and settings.limits.memory_mb == 512
-    assert settings.submission_budget == harness.Settings().submission_budget
-    assert settings.limits.processes == sandbox.Limits().processes
+    settings = Settings().with_limits(layout.limits)
+    assert settings.limits.timeout == 2.0 and settings.limits.memory_limit_mb == 512
+    assert settings.limits.submission_budget == Limits().submission_budget
+    assert settings.limits.max_processes == Limits().max_processes
     nb.metadata["catkit"]["limits"]["wall_clock"] = 3
     with pytest.raises(LayoutError, match=r"unknown limit\(s\) \['wall_clock'\]"):
         layout_of(nb)
@@ -63,6 +65,7 @@ def _edit_source(root, edit):
     nbformat.write(nb, path)
 
 
+@pytest.mark.slow
 def test_an_assignment_limit_applies_when_nbgrader_grades(tmp_path):
     """A notebook that sets its own timeout: a slow function is stopped at that timeout, not the course's."""
     root = make_course(tmp_path)
@@ -76,6 +79,7 @@ def test_an_assignment_limit_applies_when_nbgrader_grades(tmp_path):
     assert "did not finish within 1.5 s" in " ".join(o.get("evalue", "") for o in checks.outputs)
 
 
+@pytest.mark.slow
 def test_a_notebook_that_breaks_a_convention_leaves_submissions_not_graded_with_the_reason(tmp_path):
     root = make_course(tmp_path)
     _edit_source(root, lambda nb: nb.cells.insert(0, _imports("import numpy as np\nprint('hello')")))

@@ -6,11 +6,10 @@ from datetime import datetime
 import nbclient
 import numpy as np
 import pytest
-from conftest import NOTEBOOK, REAL_DATA, REPO, SOURCE_NB, read, requires_real_data
 
-from catkit.grading.layout import grade_id
-from conftest import FUNCTIONS
 from catkit.grading import reference
+from catkit.grading.layout import grade_id
+from conftest import FUNCTIONS, NOTEBOOK, REAL_DATA, REPO, SOURCE_NB, read, requires_real_data
 
 # Published by the original exercise, printed by the source notebook on the real data.
 PUBLISHED_COSTS = [0.693147, 0.584508, 0.466949, 0.376007, 0.331463, 0.303273, 0.279880, 0.260042,
@@ -70,7 +69,7 @@ def assert_texts_match_the_run(nb, data_set):
     for row in rows:  # "Cost after iteration 100: 0.584508", "test accuracy: 70.0 %"
         assert f"{row[0]}: {row[column]}" in text, f"the expected output states {row[0]}: {row[column]}"
     header, rows = _table(nb, "baseline-md")
-    stated = dict(zip(header, next(row for row in rows if row[0] == data_set)))
+    stated = dict(zip(header, next(row for row in rows if row[0] == data_set), strict=True))
     always_cat = float(re.search(r'always answering "cat": +([0-9.]+) %', text).group(1))
     model_test = float(re.search(r"test accuracy of the model: +([0-9.]+) %", text).group(1))
     model_train = float(re.search(r"^train accuracy: ([0-9.]+) %", text, flags=re.M).group(1))
@@ -88,6 +87,7 @@ def assert_texts_match_the_run(nb, data_set):
     assert re.search(r"^The three trainings took [0-9.]+ s\.$", text, flags=re.M)
 
 
+@pytest.mark.slow  # a Jupyter kernel
 @requires_real_data
 def test_source_notebook_prints_the_published_results_on_the_real_data(monkeypatch):
     nb = execute(read(SOURCE_NB), SOURCE_NB.parent, REAL_DATA, monkeypatch)
@@ -101,6 +101,7 @@ def test_source_notebook_prints_the_published_results_on_the_real_data(monkeypat
     assert_texts_match_the_run(nb, "course's data set")
 
 
+@pytest.mark.slow  # a Jupyter kernel
 def test_source_notebook_runs_on_the_bundled_default_data(monkeypatch):
     nb = execute(read(SOURCE_NB), SOURCE_NB.parent, None, monkeypatch)
     text = printed(nb)
@@ -113,6 +114,7 @@ def test_source_notebook_runs_on_the_bundled_default_data(monkeypatch):
     assert_texts_match_the_run(nb, "bundled data set")
 
 
+@pytest.mark.slow  # a Jupyter kernel
 def test_release_runs_without_error_up_to_the_first_stub(monkeypatch):
     release = REPO / "release" / "logistic_regression"
     nb = read(release / NOTEBOOK)

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ASSIGNMENT, NOTEBOOK, gradebook_scores, make_course, maxima, release_nb, solved
 from nbgrader.apps.api import NbGraderAPI
 
 from catkit.course import Course
+from conftest import ASSIGNMENT, NOTEBOOK, gradebook_scores, make_course, maxima, release_nb, solved
 
 CATKIT = str(Path(sys.executable).with_name("catkit"))
 PASSWORD = "pw-never-shown"
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]  # a real server, and the real `catkit grade`
 # one typical mistake: a sign error in sigmoid, which loses sigmoid's points only
 MISTAKE = ("sigmoid", {"sigmoid_solution": [("np.exp(-z)", "np.exp(z)")]})
 
@@ -32,7 +34,8 @@ def catkit(*args, cwd):
 def _csv(path):
     """student -> row of an export of this assignment."""
     with open(path, newline="") as handle:
-        return {row["student_id"]: row for row in csv.DictReader(handle) if row.get("assignment", ASSIGNMENT) == ASSIGNMENT}
+        return {row["student_id"]: row for row in csv.DictReader(handle)
+                if row.get("assignment", ASSIGNMENT) == ASSIGNMENT}
 
 
 def _autograded(root):
@@ -118,6 +121,7 @@ def test_grading_again_skips_what_is_graded_and_the_report_hides_the_password(gr
     page = (root / "reports" / f"{ASSIGNMENT}.html").read_text()
     shown = url.replace(PASSWORD, "***")
     assert f"<code>{shown}</code>" in page and "3 submissions: 3 graded" in page
-    outputs = [page, result.stdout, result.stderr, *(graded[run].stdout + graded[run].stderr for run in ("first", "again"))]
+    outputs = [page, result.stdout, result.stderr,
+               *(graded[run].stdout + graded[run].stderr for run in ("first", "again"))]
     assert not [text for text in outputs if PASSWORD in text], "the gradebook's password was shown"
     assert not (root / "gradebook.db").exists()

@@ -3,9 +3,9 @@ secret is in it."""
 
 import nbformat
 import pytest
-from conftest import ASSIGNMENTS, REPO, make_course, read
 
 from catkit.examples import example_submissions
+from conftest import ASSIGNMENTS, REPO, make_course, read
 
 each_assignment = pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
 
@@ -38,6 +38,7 @@ def _release_text(release):
     return "\n".join(parts)
 
 
+@pytest.mark.slow  # nbgrader generate_assignment
 @each_assignment
 def test_release_is_exactly_what_generate_assignment_makes(tmp_path, assignment):
     root = make_course(tmp_path, assignment=assignment)

@@ -14,10 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ASSIGNMENT, NOTEBOOK, REPO, make_course
+
+from conftest import ASSIGNMENT, FUNCTIONS, NOTEBOOK, REPO, make_course
 from test_feedback_html import CHROMIUM, chromium
 
-from conftest import FUNCTIONS
+pytestmark = pytest.mark.slow  # the class is graded with the real `catkit grade`
 
 CATKIT = str(Path(sys.executable).with_name("catkit"))
 CLASS = {"alice": "example-correct", "bob": "example-sigmoid-sign-error", "carol": "example-propagate-no-1-over-m",
@@ -51,9 +52,10 @@ def test_the_report_shows_points_failures_not_graded_and_times(graded):
     root, _ = graded
     page = (root / "reports" / f"{ASSIGNMENT}.html").read_text()
     assert "5 submissions: 4 graded, 1 not graded" in page
-    assert re.search(r'<img alt="distribution of points per function" src="data:image/png;base64,[A-Za-z0-9+/=]{2000,}"',
-                     page)
-    rows = re.findall(r"<tr><td><code>(\w+)</code></td><td class=\"num\">(\d+)</td><td>(.*?)</td><td>(.*?)</td></tr>", page)
+    assert re.search(r'<img alt="distribution of points per function" '
+                     r'src="data:image/png;base64,[A-Za-z0-9+/=]{2000,}"', page)
+    rows = re.findall(r"<tr><td><code>(\w+)</code></td><td class=\"num\">(\d+)</td>"
+                      r"<td>(.*?)</td><td>(.*?)</td></tr>", page)
     by_function = {}
     for function, count, message, students in rows:
         by_function.setdefault(function, []).append((int(count), message, students))
@@ -67,6 +69,7 @@ def test_the_report_shows_points_failures_not_graded_and_times(graded):
     assert sorted(s for s, _ in times) == ["alice", "bob", "carol", "dave"] and all(float(t) > 0 for _, t in times)
 
 
+@pytest.mark.browser
 def test_the_report_is_self_contained_and_renders_offline(graded, tmp_path):
     root, _ = graded
     page_path = root / "reports" / f"{ASSIGNMENT}.html"

@@ -4,9 +4,11 @@ import os
 import subprocess
 import sys
 
-from conftest import ASSIGNMENT, gradebook_scores, make_course, solved, submit
+import pytest
 
-from conftest import MISTAKES
+from conftest import ASSIGNMENT, MISTAKES, gradebook_scores, make_course, solved, submit
+
+pytestmark = pytest.mark.slow
 
 VENV_BIN = os.path.dirname(sys.executable)
 

@@ -8,11 +8,11 @@ import csv
 
 import nbformat
 import pytest
-from conftest import FUNCTIONS, NOTEBOOK, ASSIGNMENT, autograde, make_course, nbgrader, solved, submit
 from nbgrader.coursedir import CourseDirectory
 
 from catkit.course import Course, stamp
 from catkit.nbgrader_plugins.export import assignment_file
+from conftest import ASSIGNMENT, FUNCTIONS, NOTEBOOK, autograde, make_course, nbgrader, solved, submit
 
 POINTS = [*FUNCTIONS, "total"]
 
@@ -41,11 +41,13 @@ def rows(tmp_path_factory):
         return {row["student_id"]: row for row in csv.DictReader(handle)}
 
 
+@pytest.mark.slow  # the rows fixture runs nbgrader autograde and export
 def test_a_correct_submission_is_graded_with_its_points(rows):
     assert rows["correct"]["status"] == "graded"
     assert rows["correct"]["total"] == "20"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("student, why", [
     ("invalid-json", f"{NOTEBOOK} is not a notebook (invalid JSON)"),
     ("not-a-notebook", f"{NOTEBOOK} is not a notebook (JSON without notebook cells)"),

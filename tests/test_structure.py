@@ -36,7 +36,8 @@ def _imports(name):
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                parts = package.split(".")
+                base = ".".join(parts[:len(parts) - node.level + 1] + ([base] if base else []))
             names = [alias.name for alias in node.names]
             submodules = [f"{base}.{n}" for n in names if f"{base}.{n}" in MODULES]
             found += [(module, [], id(node) in top_level) for module in submodules]

@@ -6,11 +6,14 @@ import subprocess
 import sys
 
 import nbformat
-from conftest import ASSIGNMENT, NOTEBOOK, REPO, SOURCE_NB, read
+import pytest
 
 from catkit import submissions
+from conftest import ASSIGNMENT, NOTEBOOK, REPO, SOURCE_NB, read
 
 VENV_BIN = os.path.dirname(sys.executable)
+
+pytestmark = pytest.mark.slow  # nbgrader validate runs the notebook in a kernel
 
 
 def validate(folder):

@@ -16,6 +16,7 @@ from conftest import PREAMBLE
 
 MODE = launch.resolve_mode("auto")
 SETTINGS = Settings(mode=MODE, cgroups=cgroups.available() is None, limits=Limits(timeout=3, cell_time_limit=6))
+pytestmark = [pytest.mark.slow, pytest.mark.root]  # real sandboxes (bubblewrap needs root)
 SANDBOXED = pytest.mark.skipif(MODE != "bwrap", reason="needs bubblewrap and root")
 REFERENCES = {"double": "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n"}
 

@@ -33,6 +33,8 @@ def grade(course: Course, assignment: str, submissions: str, force: bool = False
     from catkit import cluster, nbgrader_commands, workflow
     from catkit.course import SECRET_MADE
 
+    course.notebooks(assignment)  # bad input is refused before anything is made
+    workflow.find_submissions(submissions, assignment)
     try:  # made now, once, and said here (nbgrader's log, at level WARN, would not show it)
         _, made = course.secret()
     except NotGraded as error:

@@ -151,8 +151,9 @@ class Course:
         """The assignment's instructor notebooks, or CatkitError naming the assignments that exist."""
         found = sorted(self.source_dir(assignment).glob("*.ipynb"))
         if not found:
+            known = ", ".join(self.assignments()) or "none"
             raise CatkitError(f"unknown assignment '{assignment}': {self.source_dir(assignment)} holds no notebook. "
-                              f"Assignments in {self.source_dir('*').parent}: {', '.join(self.assignments()) or 'none'}.")
+                              f"Assignments in {self.source_dir('*').parent}: {known}.")
         return found
 
     def notebook_names(self, assignment: str) -> list[str]:

@@ -1,4 +1,10 @@
-"""The one exception the command line turns into a clear message and a non-zero exit."""
+"""The kit's exceptions, in one place: each says whose problem it is.
+
+- :class:`CatkitError`: the user's to fix; the command line turns it into one clear message and exit 2.
+- :class:`LayoutError`: an instructor notebook breaks a convention the engine reads (a CatkitError).
+- :class:`NotGraded`: a submission could not be graded, through no fault of the student's.
+- :class:`GraderFault`: the grading engine could not run (the reason a submission is NotGraded).
+"""
 
 
 class CatkitError(Exception):

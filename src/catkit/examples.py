@@ -26,7 +26,7 @@ MISTAKES_FOLDER = Path("examples") / "mistakes"
 
 class Mistake(NamedTuple):
     function: str    # the graded function it breaks
-    edits: dict      # answer cell -> [(old, new), ...]
+    edits: dict[str, list[tuple[str | None, str]]]  # answer cell -> [(old, new), ...]
     what: str        # what a student did
     demo: bool = False
 
@@ -40,7 +40,7 @@ def mistakes(root: Path | str, assignment: str) -> dict[str, Mistake]:
         table = tomllib.loads(path.read_text(encoding="utf-8"))
         found = {}
         for name, entry in table.items():
-            edits = {}
+            edits: dict[str, list[tuple[str | None, str]]] = {}
             for edit in entry["edits"]:
                 edits.setdefault(edit["cell"], []).append((edit["old"], edit["new"]))
             found[name] = Mistake(entry["function"], edits, entry["what"], bool(entry.get("demo", False)))

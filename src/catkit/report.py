@@ -125,7 +125,7 @@ def _distribution_plot(functions: tuple[str, ...], maxima: dict[str, float], gra
     names = [*functions, "total"]
     tops = {**maxima, "total": sum(maxima.values())}
     figure, axes = plt.subplots(1, len(names), figsize=(2.3 * len(names), 2.6), squeeze=False)
-    for axis, name in zip(axes[0], names):
+    for axis, name in zip(axes[0], names, strict=True):
         counts = Counter(row["scores"][name] for row in graded)
         values = sorted({0.0, float(tops[name]), *counts})
         axis.bar([f"{v:g}" for v in values], [counts.get(v, 0) for v in values],
@@ -162,6 +162,7 @@ def render(data: dict[str, Any]) -> str:
     graded = [row for row in rows if row["scores"] is not None]
     not_graded = [row for row in rows if row["scores"] is None]
     total = sum(maxima.values())
+    tops = {**maxima, "total": total}
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Class report: {e(assignment)}</title>"
              f"<style>{STYLE}</style></head><body>",
              f"<h1>Class report: <code>{e(assignment)}</code></h1>",
@@ -171,13 +172,14 @@ def render(data: dict[str, Any]) -> str:
         mean = sum(row["scores"]["total"] for row in graded) / len(graded)
         parts.append(f"<p>Mean total {mean:.1f} / {total:g}.</p>")
         parts.append("<h2>Points per function</h2>")
-        parts.append(f'<img alt="distribution of points per function" src="{_distribution_plot(functions, maxima, graded)}">')
+        plot = _distribution_plot(functions, maxima, graded)
+        parts.append(f'<img alt="distribution of points per function" src="{plot}">')
         header = "".join(f"<th>{e(n)}</th>" for n in [*functions, "total"])
         parts.append(f"<table><tr><th>function</th>{header}</tr><tr><td>mean</td>"
                      + "".join(f'<td class="num">{sum(r["scores"][n] for r in graded) / len(graded):.3g} / '
-                               f'{({**maxima, "total": total})[n]:g}</td>' for n in [*functions, "total"])
+                               f'{tops[n]:g}</td>' for n in [*functions, "total"])
                      + "</tr><tr><td>full marks</td>"
-                     + "".join(f'<td class="num">{sum(r["scores"][n] == ({**maxima, "total": total})[n] for r in graded)}'
+                     + "".join(f'<td class="num">{sum(r["scores"][n] == tops[n] for r in graded)}'
                                f" of {len(graded)}</td>" for n in [*functions, "total"]) + "</tr></table>")
     parts.append("<h2>Most common failures per function</h2>")
     failures = _common_failures(functions, graded)

@@ -128,7 +128,7 @@ def _shown(path: Path) -> Path:
 def _writing(out: Path, lr_utils: ModuleType, build: Callable[[], tuple[Path, Path]]) -> tuple[Path, Path]:
     """Run `build`, which writes a data set into `out`: its warnings as one line each, its errors as CatkitError."""
     with warnings.catch_warnings(record=True) as caught, _user_errors(lr_utils, f"Cannot build the data set in {out}"):
-        warnings.simplefilter("always")
+        warnings.simplefilter("always", UserWarning)  # such as: a data.h5 there hides the files written
         paths = build()
     for warning in caught:
         print(f"catkit: warning: {_one_line(str(warning.message))}", file=sys.stderr)

@@ -19,7 +19,6 @@ import dataclasses
 import functools
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -79,7 +78,7 @@ class _Run:
             sources = {cell.name: cell.source for cell in record.source_cells if cell.name in graded}
         path = self.course.source_dir(self.assignment) / f"{notebook}.ipynb"
         order = [grade_id(cell) for cell in nbformat.read(path, as_version=4).cells]
-        return tuple((cell_id, sources[cell_id]) for cell_id in order if cell_id in sources)
+        return tuple((cell_id, sources[cell_id]) for cell_id in order if cell_id is not None and cell_id in sources)
 
     def _students(self, config: Any) -> list[str]:
         """The students nbgrader will grade in this run, in its order (sorted submission folders,
@@ -134,8 +133,9 @@ _current: _Run | None = None  # the run of the nbgrader command in progress in t
 def _limit(name: str) -> TraitType:
     """The configurable trait of one of the grading limits, as :class:`engine.Limits` declares it."""
     declared = {field.name: field for field in dataclasses.fields(engine.Limits)}[name]
-    trait = Float if declared.type in (float, "float") else Integer
-    return trait(declared.default, help=declared.metadata["help"]).tag(config=True)
+    default: Any = declared.default
+    trait = Float if isinstance(default, float) else Integer
+    return trait(default, help=declared.metadata["help"]).tag(config=True)
 
 
 class IsolatedExecute(NbGraderPreprocessor):

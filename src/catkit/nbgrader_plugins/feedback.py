@@ -8,6 +8,7 @@ expected values.
 """
 
 import html
+from typing import Any
 
 from nbformat.v4 import new_markdown_cell
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
@@ -56,7 +57,8 @@ class FunctionScores(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         layout = Course.of(self).notebook_layout(info["assignment"], info["notebook"])
-        rows = {name: {"score": 0.0, "points": 0.0, "problems": []} for name in layout.functions}
+        rows: dict[str, dict[str, Any]] = {name: {"score": 0.0, "points": 0.0, "problems": []}
+                                           for name in layout.functions}
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             function = layout.function_of(meta.get("grade_id", "")) if meta.get("grade") else None

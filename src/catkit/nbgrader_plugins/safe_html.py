@@ -18,6 +18,7 @@ markdown cell (a data: address) shows as its alt text. Images of outputs are the
 """
 
 import re
+from typing import Any
 
 from bleach import ALLOWED_TAGS
 from jinja2 import pass_context
@@ -69,11 +70,12 @@ def _table_of_contents(page, layout):
     match = TOC.search(page)
     if match is None:
         return page
-    functions, others = {}, []
+    functions: dict[str, dict[str, Any]] = {}
+    others: list[str] = []
     for item in re.findall(r"<li.*?</li>", match.group(2), re.S):
         found = TOC_ITEM.fullmatch(item)
         function = layout.function_of(found.group(1).removeprefix("comment-")) if found else None
-        if function is None:
+        if function is None or found is None:
             if found is None or not found.group(1).startswith("comment-"):  # empty comments on exercises: noise
                 others.append(item)
             continue
