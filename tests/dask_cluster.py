@@ -14,11 +14,13 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
+
+from catkit.parent_death import die_with_parent
+from processes import owned_folder
 
 BIN = Path(sys.executable).parent
 START_SECONDS = 60
@@ -32,7 +34,7 @@ def free_port():
 
 class DaskCluster:
     def __init__(self, workers=2, nthreads=1, cwd=None):
-        self.folder = Path(tempfile.mkdtemp(prefix="catkit-dask-"))
+        self.folder = owned_folder("catkit-dask-")  # (and the folders of killed test runs removed)
         self.cwd = cwd or self.folder
         self.nthreads = nthreads
         self.env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -45,8 +47,10 @@ class DaskCluster:
     def _popen(self, name, *args):
         log = open(self.folder / f"{name}.log", "ab")
         try:
+            # Its own session (killed as a group), and dies with the test process: a test run killed
+            # mid-way leaves no scheduler or worker behind.
             return subprocess.Popen([str(BIN / "dask"), *args], cwd=self.cwd, env=self.env, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+                                    stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
         finally:
             log.close()
 

@@ -1,10 +1,12 @@
 """A real, throw-away PostgreSQL server for the tests (no mock, no system service).
 
-The session-scoped fixture ``postgres`` runs Debian's server binaries (``initdb``, ``pg_ctl``) in a
+The session-scoped fixture ``postgres`` runs Debian's server binaries (``initdb``, ``postgres``) in a
 temporary folder, listening on 127.0.0.1 on a free port with trust authentication and
-``fsync=off``, and stops it and removes the folder at the end of the session. The server refuses
-to run as root, so when the tests run as root (as in CI) it runs as the ``postgres`` system user,
-or ``nobody`` if there is none. Use it as::
+``fsync=off``, and stops it and removes the folder at the end of the session. The server is the
+test process's own child, asked to die with it (the parent-death signal): a test run killed
+mid-way (a CI timeout, Ctrl-C, kill -9) leaves no server behind. The server refuses to run as
+root, so when the tests run as root (as in CI) it runs as the ``postgres`` system user, or
+``nobody`` if there is none. Use it as::
 
     def test_something(postgres):
         url = postgres.new_database("mine")   # postgresql://USER@127.0.0.1:PORT/mine, empty
@@ -16,13 +18,18 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import stat
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
+
+from catkit.parent_death import die_with_parent
+from processes import owned_folder
 
 MISSING = ("PostgreSQL server binaries not found: run `make setup` as root (installs Debian's "
            "postgresql) or apt-get install postgresql")
@@ -66,10 +73,11 @@ class PostgresServer:
         else:
             self.user, prefix = pwd.getpwuid(os.geteuid()).pw_name, []
         self._prefix = prefix
+        self.process = None
         parent = tempfile.gettempdir()
         if self._prefix and not _traversable_by_others(parent):
             parent = "/tmp"
-        self.folder = Path(tempfile.mkdtemp(prefix="catkit-pg-", dir=parent))
+        self.folder = owned_folder("catkit-pg-", parent)  # (and the folders of killed test runs removed)
         self.data, self.sockets = self.folder / "data", self.folder / "run"
         self.log = self.folder / "server.log"
         self.sockets.mkdir()
@@ -91,21 +99,44 @@ class PostgresServer:
                                f"{result.stderr}{log}")
         return result
 
+    def _as_server_user(self):
+        """``preexec_fn`` of the server: become its user, then ask to die with the test process
+        (in that order: changing user clears the parent-death signal)."""
+        if self._prefix:
+            account = pwd.getpwnam(self.user)
+            os.setgroups([])
+            os.setgid(account.pw_gid)
+            os.setuid(account.pw_uid)
+        die_with_parent()
+
+    def _serve(self):
+        """Start the server as this process's child, on a free port; wait until it takes connections."""
+        self.port = free_port()
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [str(self.bindir / "postgres"), "-D", str(self.data), "-p", str(self.port),
+                 "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.sockets}",
+                 "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+                cwd=self.folder, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=self._as_server_user)
+        end = time.monotonic() + 30
+        while time.monotonic() < end and self.process.poll() is None:
+            ready = subprocess.run([str(self.bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
+                                   capture_output=True)
+            if ready.returncode == 0:
+                return True
+            time.sleep(0.1)
+        self._halt()
+        return False
+
     def start(self):
         self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust", "--no-sync",
                   "-E", "UTF8", "--locale=C")
-        for attempt in range(3):  # the free port may be taken between asking and listening
-            self.port = free_port()
-            options = (f"-c listen_addresses=127.0.0.1 -p {self.port} "
-                       f"-c unix_socket_directories={self.sockets} -c fsync=off "
-                       "-c synchronous_commit=off -c full_page_writes=off")
-            try:
-                self._run("pg_ctl", "start", "-w", "-t", "30", "-D", str(self.data),
-                          "-l", str(self.log), "-o", options)
+        for _ in range(3):  # the free port may be taken between asking and listening
+            if self._serve():
                 break
-            except RuntimeError:
-                if attempt == 2:
-                    raise
+        else:
+            raise RuntimeError(f"the PostgreSQL server did not start:\n{self.log.read_text(errors='replace')}")
         self.started = True
         self.url = self.database_url("postgres")
         return self
@@ -124,11 +155,20 @@ class PostgresServer:
             raise RuntimeError(f"createdb {name} failed:\n{result.stdout}{result.stderr}")
         return self.database_url(name)
 
+    def _halt(self):
+        """Immediate shutdown (SIGQUIT): the server and its backends end at once."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
     def stop(self):
         try:
-            if self.started:
-                self._run("pg_ctl", "stop", "-m", "immediate", "-w", "-D", str(self.data))
-                self.started = False
+            self._halt()
+            self.started = False
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -47,3 +47,25 @@ def alive(pid, start=None):
     """Whether ``pid`` runs (and is not a zombie); with ``start``, only if it is still that same process."""
     fields = _stat_fields(pid)
     return fields is not None and fields[0] != "Z" and (start is None or fields[19] == start)
+
+
+def owned_folder(prefix, parent=None):
+    """A new temporary folder named for this process (``<prefix><pid>-<start>-…``), after removing the
+    folders of that prefix whose process is gone (a test run killed before it could clean up)."""
+    import tempfile
+    remove_stale_folders(prefix, parent)
+    start = _stat_fields(os.getpid())[19]
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-{start}-", dir=parent))
+
+
+def remove_stale_folders(prefix, parent=None):
+    """Remove the folders made by :func:`owned_folder` for processes that are gone; return them."""
+    import shutil
+    import tempfile
+    removed = []
+    for folder in Path(parent or tempfile.gettempdir()).glob(f"{prefix}*"):
+        pid, _, rest = folder.name[len(prefix):].partition("-")
+        if pid.isdigit() and not alive(int(pid), rest.partition("-")[0]):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed

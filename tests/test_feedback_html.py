@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
+from catkit.parent_death import die_with_parent
 from conftest import ASSIGNMENT, FUNCTIONS, NOTEBOOK, make_course, nbgrader, solved, submit
 
 CHROMIUM = shutil.which("chromium")
@@ -56,7 +57,7 @@ def chromium(url, tmp_path, *extra):
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={tmp_path / 'chromium'}",
          "--virtual-time-budget=3000", *extra, "--dump-dom", url],
-        capture_output=True, text=True, timeout=120)
+        capture_output=True, text=True, timeout=120, preexec_fn=die_with_parent)  # (dies with the tests)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 
