@@ -6,7 +6,8 @@ six functions of logistic_regression are generated from the instructor's referen
 
 - most students (60 %) write the common answer (the reference, their own names and comments);
 - the others pick, per function, one of several genuinely different ways (their own names too);
-- every 50th student copies the one before, disguised (names, comments, order, a dead line).
+- most add a line or two of their own (a check, a constant), as students do;
+- every 50th student copies the one before, disguised (names, comments, a dead line).
 
 Each row times normalisation and comparison of the whole class (every function), with the number
 of candidate pairs scored in full and the pairs flagged at the default threshold.
@@ -73,6 +74,21 @@ def _own_names(source, rng):
     return re.sub(r"# .*", lambda _: f"# note {rng.randrange(1000)}", source)
 
 
+TOUCHES = ["tol = 1e-{r}", "limit = {r} * 0.001", "assert {r} > 0", "checks = [{r}, {r2}]", "scale = {r} / {r2}"]
+
+
+def _touched(source, rng):
+    """One or two lines of the student's own at the start of the answer (a check, a constant)."""
+    lines = source.split("\n")
+    at = next((n + 1 for n, line in enumerate(lines) if line.strip() == "### BEGIN SOLUTION"), None)
+    if at is None or rng.random() < 0.3:
+        return source
+    indent = " " * (len(lines[at]) - len(lines[at].lstrip()))
+    for _ in range(rng.choice((1, 2))):
+        lines.insert(at, indent + rng.choice(TOUCHES).format(r=rng.randrange(1, 40), r2=rng.randrange(1, 40)))
+    return "\n".join(lines)
+
+
 def _disguised(source, rng):
     source = _own_names(source, rng)
     lines = source.split("\n")
@@ -101,9 +117,9 @@ def make_class(students, seed=0):
         given: dict[str, str | None] = {}
         for function, source in reference.items():
             if rng.random() < 0.6:
-                given[function] = _own_names(source, rng)
+                given[function] = _own_names(_touched(source, rng), rng)
             else:
-                given[function] = _own_names(_apply(source, rng.choice(WAYS[function])), rng)
+                given[function] = _own_names(_touched(_apply(source, rng.choice(WAYS[function])), rng), rng)
         answers[student] = given
     return answers, stubs
 

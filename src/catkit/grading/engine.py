@@ -18,7 +18,7 @@ from catkit.errors import GraderFault
 from catkit.grading import reference
 from catkit.grading.dask_pool import DaskGradingPool
 from catkit.grading.isolation import cgroups as control_groups
-from catkit.grading.isolation import launch
+from catkit.grading.isolation import launch, scratch
 from catkit.grading.job import Job, Result, Settings
 from catkit.grading.layout import Layout
 from catkit.grading.limits import LIMIT_NAMES, Limits
@@ -37,6 +37,7 @@ def resolve_settings(sandbox: str, cgroups: str, limits: Limits, warn: Callable[
     control groups of killed graders removed. Each warning (no full sandbox, no control groups) is
     passed to ``warn``; a configuration that cannot be honoured here ('bwrap' without bubblewrap,
     'required' without control groups) raises GraderFault."""
+    scratch.remove_stale()  # the temporary folders of grading processes that were killed
     mode = launch.resolve_mode(sandbox)
     warning = launch.isolation_warning(mode)
     if warning:

@@ -16,6 +16,7 @@ bubblewrap's ``--die-with-parent``, any sandbox).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import queue
@@ -48,6 +49,9 @@ class GradingPool(Protocol):
         """Cancel what is still waiting; end the grading processes."""
 
 
+STOP_SECONDS = 10.0  # for a grading process to close its sandboxes and exit when asked
+
+
 class _Process:
     """One grading process, started from the thread that keeps it (the kernel's parent-death
     signal follows the thread that forked)."""
@@ -73,9 +77,16 @@ class _Process:
         return result
 
     def close(self) -> None:
-        if self.process.poll() is None:
+        """End the grading process: at the end of its jobs it closes its sandboxes and removes its
+        temporary folder, so it is asked to stop (end of stdin), and killed only if it does not."""
+        if self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+        try:
+            self.process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
             self.process.kill()
-        self.process.wait()
+            self.process.wait()
 
 
 class LocalGradingPool:

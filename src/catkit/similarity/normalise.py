@@ -107,22 +107,33 @@ class _Abstract(ast.NodeTransformer):
         return self.generic_visit(node)
 
 
-def _bound_names(tree: ast.AST) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
+def _name_sets(tree: ast.AST) -> tuple[set[str], set[str]]:
+    """(the names ``tree`` binds, every name it holds), in one walk."""
+    bound: set[str] = set()
+    every: set[str] = set()
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            every.add(node.id)
+            if not isinstance(node.ctx, ast.Load):
+                bound.add(node.id)
+            continue
+        if isinstance(node, ast.arg):
+            bound.add(node.arg)
         elif isinstance(node, ast.alias) and node.asname:
-            names.add(node.asname)
+            bound.add(node.asname)
         elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-    return names
-
-
-def _names(tree: ast.AST) -> set[str]:
-    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} | _bound_names(tree)
+            bound.add(node.name)
+        elif isinstance(node, ast.Constant):
+            continue
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                stack.append(value)
+            elif isinstance(value, list):
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+    return bound, every | bound
 
 
 def _is_docstring(node: ast.stmt) -> bool:
@@ -209,13 +220,13 @@ def _line_units(source: str) -> list[Unit]:
 def units(source: str) -> tuple[list[Unit], bool]:
     """The normalised units of a cell's source, and whether it parsed."""
     tree = _parse(source)
-    return (_parsed_units(tree, _bound_names(tree)), True) if tree is not None else (_line_units(source), False)
+    return (_parsed_units(tree, _name_sets(tree)[0]), True) if tree is not None else (_line_units(source), False)
 
 
 @functools.lru_cache(maxsize=256)
 def _stub_names(stub: str) -> frozenset[str]:
     tree = _parse(stub)
-    return frozenset() if tree is None else frozenset(_names(tree))
+    return frozenset() if tree is None else frozenset(_name_sets(tree)[1])
 
 
 @functools.lru_cache(maxsize=1024)
@@ -236,9 +247,9 @@ def answer(source: str, stub: str = "") -> Answer:
     if tree is None:
         found, parsed, template = _line_units(source), False, _template(stub, None)
     else:
-        bound = _bound_names(tree)
+        bound, every = _name_sets(tree)
         found, parsed = _parsed_units(tree, bound), True
-        template = _template(stub, frozenset(_stub_names(stub) - (_names(tree) - bound)))
+        template = _template(stub, frozenset(_stub_names(stub) - (every - bound)))
     left = Counter(template)
     kept: list[Unit] = []
     template_lines: set[int] = set()

@@ -167,12 +167,17 @@ def available() -> str | None:
         return str(error)
 
 
+def parents() -> list[Path]:
+    """The groups the sandboxes' groups are made in (the grader's own), one per hierarchy."""
+    found = list(_v1_dirs().values())
+    if (v2 := _v2_dir()) is not None:
+        found.append(v2)
+    return found
+
+
 def remove_stale() -> None:
     """Remove groups left by graders that were killed (their processes died with them)."""
-    parents = list(_v1_dirs().values())
-    if (v2 := _v2_dir()) is not None:
-        parents.append(v2)
-    for parent in parents:
+    for parent in parents():
         for folder in parent.glob("catkit-*"):
             pid = folder.name.split("-")[1]
             if pid.isdigit() and not Path(f"/proc/{pid}").exists():

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 from catkit.errors import GraderFault
-from catkit.grading.isolation import cgroups, launch, seccomp
+from catkit.grading.isolation import cgroups, launch, scratch, seccomp
 from catkit.grading.job import Settings
 
 START_SECONDS = 30.0    # a zygote must be ready (Python started, numpy imported) within this
@@ -49,7 +49,7 @@ class SandboxHandle:
         self.exited: set[int] = set()  # children the zygote said exited
         self.group: cgroups.Group | None = None
         self.process: subprocess.Popen[bytes] | None = None
-        self._home = tempfile.mkdtemp(prefix=f"catkit-{role}-")
+        self._home = scratch.new_folder(f"{role}-")  # the zygote's folder on the host, removed on close
         self._output = tempfile.TemporaryFile()  # the zygote's own crash output
         limits = settings.limits
         try:
