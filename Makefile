@@ -74,6 +74,7 @@ release: setup
 # make bench ARGS=--dask: one nbgrader vs a local Dask cluster of 1 and 2 workers (PostgreSQL gradebook)
 bench: setup
 	$(RUN) $(BIN)/python benchmarks/grading_time.py $(ARGS)
+	$(RUN) $(BIN)/python benchmarks/similarity_time.py
 
 clean:
 	rm -rf submitted feedback exports gradebook.db; find autograded -mindepth 1 ! -name README.md -delete

@@ -39,7 +39,8 @@ WAYS = {
     "initialize_with_zeros": [[("w = np.zeros((dim, 1))", "w = np.zeros(shape=(dim, 1), dtype=float)")],
                               [("w = np.zeros((dim, 1))", "w = np.zeros(dim).reshape(dim, 1)"),
                                ("b = 0.0", "b = float(0)")]],
-    "propagate": [[("cost = -1 / m * np.sum(", "cost = -np.mean("), ("db = 1 / m * np.sum(A - Y)", "db = np.mean(A - Y)")],
+    "propagate": [[("cost = -1 / m * np.sum(", "cost = -np.mean("),
+                   ("db = 1 / m * np.sum(A - Y)", "db = np.mean(A - Y)")],
                   [("np.dot(w.T, X)", "np.einsum('ij,ik->jk', w, X)"),
                    ("dw = 1 / m * np.dot(X, (A - Y).T)", "dw = np.einsum('ik,jk->ij', X, A - Y) / m")],
                   [("A = sigmoid(np.dot(w.T, X) + b)", "A = sigmoid(w.T @ X + b)\n    dz = A - Y"),
@@ -85,7 +86,7 @@ def _touched(source, rng):
         return source
     indent = " " * (len(lines[at]) - len(lines[at].lstrip()))
     for _ in range(rng.choice((1, 2))):
-        lines.insert(at, indent + rng.choice(TOUCHES).format(r=rng.randrange(1, 40), r2=rng.randrange(1, 40)))
+        lines.insert(at, indent + rng.choice(TOUCHES).format(r=rng.randrange(1, 500), r2=rng.randrange(1, 500)))
     return "\n".join(lines)
 
 
@@ -140,7 +141,8 @@ def main():
             times.append(time.perf_counter() - start)
         candidates = sum(found.candidates for found in result.functions)
         flagged = sum(len(found.pairs) for found in result.functions)
-        print(f"{students:>8} {len(result.functions):>9} {candidates:>15} {flagged:>13} {statistics.median(times):>8.2f}")
+        seconds = statistics.median(times)
+        print(f"{students:>8} {len(result.functions):>9} {candidates:>15} {flagged:>13} {seconds:>8.2f}")
 
 
 if __name__ == "__main__":

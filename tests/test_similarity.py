@@ -458,8 +458,8 @@ def class_run(tmp_path_factory):
                  **_edits("optimize", solution(reference(*optimize), OWN_WAYS[optimize][2]))},
         "frank": _edits("propagate", solution(reference(*key), own[3])),
     }
-    for student, edits in students.items():
-        submit(root, student, solved(root, edits))
+    for student, edits in students.items():  # (frank left optimize untouched)
+        submit(root, student, solved(root, edits, keep_stubs=["optimize_solution"] if student == "frank" else ()))
     submit(root, "gina", solved(root, keep_stubs=[f"{f}_solution" for f in LOGISTIC.functions]))  # untouched
     course = Course.at(root)
     broken = course.submitted_dir("hugo", ASSIGNMENT)
@@ -480,10 +480,11 @@ def test_the_command_writes_the_csv_and_the_page(class_run, capsys):
     assert rows[0] == ["function", "student_a", "student_b", "similarity"]
     flagged_pairs = {(function, a, b) for function, a, b, _ in rows[1:]}
     assert flagged_pairs == {("propagate", "alice", "bob"), ("optimize", "alice", "bob")}, rows
-    assert all(0.75 <= float(score) <= 1 for *_, score in rows[1:])
+    assert all(0.6 <= float(score) <= 1 for *_, score in rows[1:])
     assert result.unreadable.keys() == {"hugo"} and result.no_notebook == ["ivan"]
     by_function = {found.function: found for found in result.functions}
     assert by_function["propagate"].skipped["gina"].startswith("untouched")
+    assert by_function["optimize"].skipped["frank"].startswith("untouched")
     assert by_function["propagate"].skipped["ivan"] == "no submitted notebook"
     assert "gina" not in by_function["propagate"].answers
     page = page_path.read_text()
@@ -506,6 +507,6 @@ def test_the_page_renders_offline_with_highlights(class_run, tmp_path):
     screenshot = tmp_path / "similarity.png"
     dom = chromium(page_path.as_uri(), tmp_path, "--window-size=1400,1800", f"--screenshot={screenshot}")
     assert "Similar answers" in dom and "propagate" in dom
-    assert dom.count('<mark class="match line">') >= 8
+    assert dom.count('<mark class="match line">') >= 12  # (propagate's and optimize's pairs, both sides)
     assert not re.search(r"(src|href)=[\"']?(?!data:|#)[a-z]+:", dom)
     assert screenshot.stat().st_size > 20_000

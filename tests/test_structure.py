@@ -91,10 +91,12 @@ def test_the_layers_import_downwards_only():
     the course model knows nothing of the plugins nor of the workflow above it."""
     above = {
         "catkit.grading": ("catkit.course", "catkit.nbgrader_plugins", "catkit.workflow", "catkit.cluster",
-                           "catkit.cli", "catkit.report", "catkit.nbgrader_commands", "catkit.scores"),
+                           "catkit.cli", "catkit.report", "catkit.nbgrader_commands", "catkit.scores",
+                           "catkit.similarity"),
         "catkit.course": ("catkit.nbgrader_plugins", "catkit.workflow", "catkit.cluster", "catkit.cli",
-                          "catkit.report", "catkit.nbgrader_commands"),
-        "catkit.nbgrader_plugins": ("catkit.workflow", "catkit.cluster", "catkit.cli", "catkit.report"),
+                          "catkit.report", "catkit.nbgrader_commands", "catkit.similarity"),
+        "catkit.nbgrader_plugins": ("catkit.workflow", "catkit.cluster", "catkit.cli", "catkit.report",
+                                    "catkit.similarity"),
         "catkit.nbgrader_commands": ("catkit.workflow", "catkit.cluster", "catkit.cli", "catkit.report"),
         "catkit.cluster": ("catkit.workflow", "catkit.cli", "catkit.report"),
         "catkit.workflow": ("catkit.cluster", "catkit.cli", "catkit.report"),

@@ -3,6 +3,7 @@
     catkit demo                      generate, grade the bundled example submissions of every assignment
     catkit grade ASSIGNMENT --submissions DIR [--force] [--scheduler tcp://HOST:PORT]
     catkit report ASSIGNMENT         the class report (reports/ASSIGNMENT.html), after grading
+    catkit similarity ASSIGNMENT [--threshold T]   similar answers per function (exports/, reports/), after grading
     catkit examples                  rewrite the bundled example submissions after editing the notebook
     catkit data check [DIR]          check a data folder (default: the course's bundled one)
     catkit data synth [--out DIR] [--seed N]
@@ -107,6 +108,7 @@ def _assignment_folders(course: Course) -> list[Path]:
 
 def parser() -> argparse.ArgumentParser:
     from catkit.datasets.commands import add_data_parser
+    from catkit.similarity.command import add_parser as add_similarity_parser
     main = argparse.ArgumentParser(prog="catkit", description=(__doc__ or "").split("\n\n")[0])
     commands = main.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="grade the bundled example submissions on the default data")
@@ -120,6 +122,7 @@ def parser() -> argparse.ArgumentParser:
                         help="grade on this dask.distributed cluster (README: A class on several machines)")
     reported = commands.add_parser("report", help="write the class report reports/<assignment>.html (after grading)")
     reported.add_argument("assignment")
+    add_similarity_parser(commands)
     add_data_parser(commands)
     return main
 
@@ -135,6 +138,9 @@ def run(args: argparse.Namespace) -> None:
         print(class_report(course, args.assignment))
     elif args.command == "grade":
         grade(course, args.assignment, args.submissions, args.force, args.scheduler)
+    elif args.command == "similarity":
+        from catkit.similarity import command as similarity
+        similarity.run(course, args)
     else:
         from catkit.datasets import commands as data
         data.run(args, _assignment_folders(course))

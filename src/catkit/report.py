@@ -93,8 +93,10 @@ def collect(course: Course, assignment: str) -> dict[str, Any]:
                     for function, messages in _failures(path, layout).items():
                         row["failures"].setdefault(function, []).extend(messages)
             rows.append(row)
+    from catkit import similarity
     return {"assignment": assignment, "functions": layout.functions, "maxima": maxima, "rows": rows,
-            "db_url": course.shown_db_url}  # the page shows it: no password
+            "db_url": course.shown_db_url,  # the page shows it: no password
+            "similarity": similarity.report_section(course, assignment)}  # (HTML, escaped)
 
 
 def _common_failures(functions: tuple[str, ...], rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
@@ -208,6 +210,7 @@ def render(data: dict[str, Any]) -> str:
             f"<tr><td>{e(row['student'])}</td><td class='num'>{row['scores']['total']:g} / {total:g}</td>"
             f"<td class='num'>{row['seconds']:.2f}</td></tr>"
             for row in sorted(graded, key=lambda row: -row["seconds"])) + "</table>")
+    parts.append(data.get("similarity", ""))
     parts.append("</body></html>\n")
     return "\n".join(parts)
 

@@ -11,9 +11,10 @@ code the submission never ran in. The result is a list of notebook outputs that 
 scores as usual: an ``error`` output or any ``stderr`` text means no points.
 
 Deterministic: hidden tests draw their inputs from ``GRADING_SEED``, derived (by
-:func:`~catkit.grading.job.grading_seed`) from the course secret, the student id and the cell id,
-so grading the same submission again gives the same inputs, scores and feedback, and no student
-can guess another's inputs.
+:func:`~catkit.grading.job.grading_seed`) from the course secret, the student id, the cell id and
+the submission's graded code, so grading the same submission again gives the same inputs, scores
+and feedback; no student can guess another's inputs, and inputs a function printed in one
+submission's feedback are not the next (changed) submission's.
 
 Bounded: a submission has a wall-clock budget; each test cell may use its fair share of what is
 left (unused time passes on to the next cells), so one slow function cannot hold the class, nor
@@ -37,7 +38,7 @@ from catkit.errors import GraderFault
 from catkit.grading import reference, remote
 from catkit.grading.isolation import handle
 from catkit.grading.isolation.handle import SandboxHandle
-from catkit.grading.job import Job, Output, Result, Settings, grading_seed
+from catkit.grading.job import Job, Output, Result, Settings, graded_code_digest, grading_seed
 from catkit.grading.layout import Layout
 
 MAX_CELL_OUTPUT = 50_000  # characters of each output stream kept in a graded cell
@@ -138,6 +139,7 @@ def grade(job: Job, settings: Settings) -> Result:
     functions = reference.functions(job.references, layout.preamble)
     references = handle.reference_sandbox(settings, layout.preamble, job.references)
     students = remote.StudentSandbox(settings)
+    code = graded_code_digest(job.functions)
     outputs: dict[str, list[Output]] = {}
     try:
         for index, (cell_id, source) in enumerate(job.tests):
@@ -154,7 +156,7 @@ def grade(job: Job, settings: Settings) -> Result:
             function = layout.function_of(cell_id)
             outputs[cell_id] = run_test_cell(
                 source, cell_id, layout, functions, job.functions.get(function) if function else None, settings,
-                students, references, grading_seed(job.secret, job.student, cell_id), now + seconds, why)
+                students, references, grading_seed(job.secret, job.student, cell_id, code), now + seconds, why)
     finally:
         students.close()
     return Result(outputs, time.monotonic() - start)

@@ -62,7 +62,15 @@ class Result:
     seconds: float
 
 
-def grading_seed(secret: str, student: str, cell_id: str) -> int:
-    """The seed of one hidden test cell for one student: unpredictable without the secret."""
-    digest = hmac.new(secret.encode(), f"{student}\0{cell_id}".encode(), hashlib.sha256).digest()
-    return int.from_bytes(digest[:8], "big")
+def graded_code_digest(functions: Mapping[str, str | None]) -> str:
+    """A digest of a submission's graded code: the cells that define its graded functions."""
+    return hashlib.sha256(json.dumps(sorted(functions.items())).encode()).hexdigest()
+
+
+def grading_seed(secret: str, student: str, cell_id: str, code_digest: str) -> int:
+    """The seed of one hidden test cell for one submission: unpredictable without the secret, the
+    same at every regrade of the same submission, and redrawn by any change to its graded code
+    (``code_digest``, :func:`graded_code_digest`), so inputs read from one submission's feedback
+    are worth nothing to the next one."""
+    message = f"{student}\0{cell_id}\0{code_digest}".encode()
+    return int.from_bytes(hmac.new(secret.encode(), message, hashlib.sha256).digest()[:8], "big")

@@ -18,13 +18,16 @@ import csv
 import html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from catkit.course import Course
 from catkit.errors import CatkitError, LayoutError
 from catkit.grading.layout import function_source
 from catkit.similarity.compare import FunctionResult, Pair, Result, compare_function
 from catkit.similarity.normalise import answer
+
+if TYPE_CHECKING:  # (nbgrader takes seconds to import: `catkit --help` should not wait for it)
+    from catkit.course import Course
 
 DEFAULT_THRESHOLD = 0.5
 """Pairs at or above it are flagged. 0.5: at least half of the two answers' code, weighed by rarity,

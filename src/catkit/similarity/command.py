@@ -7,11 +7,13 @@ The command line (``catkit.cli``) adds the sub-command with :func:`add_parser` a
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from catkit.course import Course
 from catkit.errors import CatkitError
 from catkit.similarity import DEFAULT_THRESHOLD, write
+
+if TYPE_CHECKING:
+    from catkit.course import Course
 
 
 def _threshold(text: str) -> float:
