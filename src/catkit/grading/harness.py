@@ -16,9 +16,11 @@ the submission's graded code, so grading the same submission again gives the sam
 and feedback; no student can guess another's inputs, and inputs a function printed in one
 submission's feedback are not the next (changed) submission's.
 
-Bounded: a submission has a wall-clock budget; each test cell may use its fair share of what is
+Bounded: a submission has a budget of seconds; each test cell may use its fair share of what is
 left (unused time passes on to the next cells), so one slow function cannot hold the class, nor
-cost the student the other functions.
+cost the student the other functions. The seconds are CPU seconds of the student's sandbox where
+its control group counts them (see :mod:`catkit.grading.remote`): a submission gets the same
+grades on a quiet machine and on a busy one. Without CPU accounting, they are wall-clock seconds.
 
 Feedback must not reveal hidden tests: for a hidden-test cell the outputs hold only the
 assertion's message (which never quotes expected values) or the student's own error, never
@@ -86,8 +88,10 @@ def _not_run(message: str) -> list[Output]:
 
 def run_test_cell(source: str, cell_id: str, layout: Layout, functions: dict[str, Any],
                   student_source: str | None, settings: Settings, students: remote.StudentSandbox,
-                  references: SandboxHandle, seed: int, deadline: float, over_deadline: str) -> list[Output]:
-    """Grade one test cell before ``deadline``; return its notebook outputs."""
+                  references: SandboxHandle, seed: int, deadline: float,
+                  over_deadline: str) -> tuple[list[Output], float | None]:
+    """Grade one test cell within its time (``deadline``, see :class:`remote.CellSession`); return its
+    notebook outputs and the CPU seconds it used of the budget (None: not counted in CPU)."""
     function = layout.function_of(cell_id)
     hidden = layout.is_hidden(source)
     filename = f"<test cell {cell_id}>"
@@ -109,6 +113,8 @@ def run_test_cell(source: str, cell_id: str, layout: Layout, functions: dict[str
                                       function, layout.relies_on(function), deadline, over_deadline)
                 namespace[function] = remote.RemoteFunction(session, function)
             exec(compile(source, filename, "exec"), namespace)
+            if session is not None and session.fault is not None:  # (even if the test code caught it)
+                raise session.fault
         except GraderFault:
             raise
         except Exception as error:  # noqa: BLE001 - every failure becomes an output
@@ -116,6 +122,7 @@ def run_test_cell(source: str, cell_id: str, layout: Layout, functions: dict[str
         finally:
             if session is not None:
                 session.close()
+    charged = session.cpu_charged() if session is not None else None
     outputs = []
     printed, warned = remote.clip(stdout.getvalue(), MAX_CELL_OUTPUT), remote.clip(stderr.getvalue(), MAX_CELL_OUTPUT)
     if printed and not hidden:
@@ -127,36 +134,39 @@ def run_test_cell(source: str, cell_id: str, layout: Layout, functions: dict[str
         outputs.append(failure)
     elif hidden and not stderr.getvalue():
         outputs.append(_stream("stdout", f"All hidden tests of {function}() passed.\n"))
-    return outputs
+    return outputs, charged
 
 
 def grade(job: Job, settings: Settings) -> Result:
     """Grade every test cell of ``job``; raise GraderFault if grading itself cannot run."""
     start = time.monotonic()
     limits = settings.limits
-    budget_end = start + limits.submission_budget
     layout = job.layout
     functions = reference.functions(job.references, layout.preamble)
     references = handle.reference_sandbox(settings, layout.preamble, job.references)
     students = remote.StudentSandbox(settings)
     code = graded_code_digest(job.functions)
     outputs: dict[str, list[Output]] = {}
+    spent = 0.0        # of the submission's budget: CPU seconds where the sandboxes' groups count them
+    in_cpu = False     # (known from the first cell run in a sandbox)
     try:
         for index, (cell_id, source) in enumerate(job.tests):
-            now = time.monotonic()
-            share = (budget_end - now) / (len(job.tests) - index)
+            share = (limits.submission_budget - spent) / (len(job.tests) - index)
             if share <= 0.05:
                 outputs[cell_id] = _not_run(f"this submission used up its {limits.submission_budget:g} s "
                                             "grading budget before this cell")
                 continue
             seconds = min(limits.cell_time_limit, share)
-            why = (f"used up the {seconds:.1f} s this test cell may take (its share of the submission's "
+            why = (f"used up the {seconds:.1f} s{{of_cpu}} this test cell may take (its share of the submission's "
                    f"{limits.submission_budget:g} s grading budget)" if seconds < limits.cell_time_limit
-                   else f"used up the {seconds:g} s allowed for one test cell")
+                   else f"used up the {seconds:g} s{{of_cpu}} allowed for one test cell")
             function = layout.function_of(cell_id)
-            outputs[cell_id] = run_test_cell(
+            began = time.monotonic()
+            outputs[cell_id], cpu = run_test_cell(
                 source, cell_id, layout, functions, job.functions.get(function) if function else None, settings,
-                students, references, grading_seed(job.secret, job.student, cell_id, code), now + seconds, why)
+                students, references, grading_seed(job.secret, job.student, cell_id, code), began + seconds, why)
+            in_cpu = in_cpu or cpu is not None
+            spent += cpu if cpu is not None else 0.0 if in_cpu else time.monotonic() - began
     finally:
         students.close()
     return Result(outputs, time.monotonic() - start)

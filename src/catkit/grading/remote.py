@@ -9,8 +9,28 @@ the student's code made to array arguments (so "does not modify its arguments" i
 a notebook), and forwards what the function printed.
 
 Every exchange runs against the clock: a request (writing it, then reading and decoding the
-reply) gets ``timeout`` seconds and all requests of one cell end at the cell's deadline, so code
-that stalls the socket, or drips its answers, costs its own cell and nothing else.
+reply) gets ``timeout`` seconds and all requests of one cell share the cell's seconds, so code
+that loops, stalls the socket, or drips its answers, costs its own cell and nothing else.
+
+The clock is the student sandbox's CPU time, all its processes together, as its control group
+counts it (:meth:`~catkit.grading.isolation.cgroups.Group.cpu_seconds`): the same on a quiet
+machine and on a busy one. The group caps the sandbox at one core, so a request cannot use its
+seconds of CPU before as many seconds have passed on the wall clock: until then the grader just
+waits on the socket, reading nothing (a fast call costs one read of the group's CPU time, a few
+microseconds). Past that moment it looks at the sandbox every ``IDLE_SLICE``:
+
+- its CPU seconds used up: the cell fails, "did not finish within 3 s of CPU time";
+- it is waiting on itself (every thread asleep, none running or waiting for a CPU, and no CPU
+  used in the last slice; nor is the reference sandbox computing for it): time spent sleeping or
+  blocked counts as on the wall clock, and the cell fails ("... it waited without using the CPU");
+- otherwise it is computing, slowed down by the machine: the grader keeps waiting, up to a
+  wall-clock backstop (``BACKSTOP_FACTOR`` times the seconds, plus ``BACKSTOP_SECONDS``). A
+  backstop reached is the machine's fault, never the student's: :class:`GraderFault`, the
+  submission is not graded (and graded again by the next run).
+
+CPU the reference sandbox spends answering the student's function is not counted: it is not the
+student's. Without CPU accounting (no control groups, rlimits mode) the clock is the wall clock,
+as it always was: a cell fails when its seconds have passed.
 """
 
 from __future__ import annotations
@@ -36,6 +56,14 @@ from catkit.grading.sandboxed import wire
 Message = dict[str, Any]
 
 REAP_SECONDS = 1.0  # a child gets this long to exit once its session is closed
+IDLE_SLICE = 0.1   # once its seconds have passed on the wall clock, a request looks at the sandbox this often
+IDLE_CPU = 0.002   # CPU seconds a sandbox may use in one slice and still count as waiting on itself
+# The wall-clock backstop of a request that may use S seconds of CPU: BACKSTOP_FACTOR * S +
+# BACKSTOP_SECONDS. A sandbox gets one core when the machine is quiet: reaching this means that it
+# got less than a fifth of one (or was stopped) for that long.
+BACKSTOP_FACTOR = 5.0
+BACKSTOP_SECONDS = 30.0
+WAITED = "it waited without using the CPU (sleeping, or blocked?)"
 
 
 class StudentCodeError(Exception):
@@ -86,13 +114,43 @@ class StudentSandbox:
     close = discard
 
 
+class _Request:
+    """When one request must end. ``cpu`` is the sandbox's CPU time at its start (None: the clock
+    is the wall clock); ``call_mark`` and ``cell_mark`` are when the request's and the cell's
+    seconds have passed on the wall clock (the earliest moment either can have used them up in
+    CPU, one core at most), ``cpu_end`` the CPU time at which the first of them is used up."""
+
+    def __init__(self, session: CellSession, cpu: float | None) -> None:
+        now = time.monotonic()
+        timeout = session.settings.limits.timeout
+        self.call_mark, self.cell_mark = now + timeout, session.deadline
+        self.mark = min(self.call_mark, self.cell_mark)
+        self.sample = (now, cpu)  # the last look at the sandbox: (wall, CPU)
+        self.cpu_end = self.backstop = float("inf")
+        self.call_first = self.call_mark <= self.cell_mark  # the request's time ends first (on the wall clock)
+        self.call_first_cpu = self.call_first               # (in CPU)
+        if cpu is not None and session.cpu_start is not None:
+            call_end, cell_end = cpu + timeout, session.cpu_start + session.seconds
+            self.cpu_end, self.call_first_cpu = min(call_end, cell_end), call_end <= cell_end
+            self.backstop = now + BACKSTOP_FACTOR * max(0.0, self.cpu_end - cpu) + BACKSTOP_SECONDS
+
+
 class CellSession:
-    """One test cell: the student's cell defined alone in a fresh child, ready for calls."""
+    """One test cell: the student's cell defined alone in a fresh child, ready for calls.
+
+    ``deadline`` is when the cell's time ends on the wall clock; with CPU accounting, the cell may
+    use as many seconds of CPU as that leaves from its start (and its requests ``timeout`` each)."""
 
     def __init__(self, students: StudentSandbox, reference: SandboxHandle, function: str,
                  relies_on: Sequence[str], settings: Settings, deadline: float, over_deadline: str) -> None:
         self.students, self.reference, self.settings = students, reference, settings
         self.function, self.deadline, self.over_deadline = function, deadline, over_deadline
+        self.started = time.monotonic()
+        self.seconds = max(0.0, deadline - self.started)
+        self.cpu_start: float | None = None  # the sandbox's CPU time when the cell started (None: wall clock)
+        self.cpu_last: float | None = None
+        self.waited = False                  # cut off for waiting on itself past its time
+        self.fault: GraderFault | None = None  # a backstop reached: the submission cannot be graded
         self.pid: int | None = None
         self.reference_pid: int | None = None
         self._output = tempfile.TemporaryFile()
@@ -117,6 +175,30 @@ class CellSession:
                 if end is not None:
                     end.close()
         self.sock.setblocking(False)
+        self.group = self.students.sandbox.group if self.students.sandbox is not None else None
+        self.cpu_start = self.cpu_last = self._cpu()
+
+    def _cpu(self) -> float | None:
+        """The student sandbox's CPU time now (its last known value once its group is gone); None
+        without CPU accounting."""
+        if self.group is None:
+            return None
+        try:
+            now = self.group.cpu_seconds()
+        except (OSError, ValueError, StopIteration):
+            now = None
+        if now is not None:
+            self.cpu_last = now
+        return self.cpu_last
+
+    def cpu_charged(self) -> float | None:
+        """What the cell used of the submission's budget: its CPU time, or, if it was cut off for
+        waiting on itself, its time on the wall clock (up to its seconds). None without CPU
+        accounting (the budget is then on the wall clock)."""
+        if self.cpu_start is None:
+            return None
+        used = (self._cpu() or self.cpu_start) - self.cpu_start
+        return max(used, min(time.monotonic() - self.started, self.seconds)) if self.waited else used
 
     def _spawn(self, fds: list[int], function: str) -> int:
         try:
@@ -129,26 +211,65 @@ class CellSession:
 
     def request(self, message: Message) -> Message:
         """Send one request and wait for its reply, within the time limits."""
-        end = min(time.monotonic() + self.settings.limits.timeout, self.deadline)
-        self._write(wire.frame(message), end)
+        limit = _Request(self, self._cpu())
+        if limit.sample[1] is not None and limit.sample[1] >= limit.cpu_end:  # (the cell's processes used it)
+            self._over(limit, "cpu")
+        self._write(wire.frame(message), limit)
         try:
-            length = wire.read_header(self._read(8, end))
-            reply = wire.parse(self._read(length, end))
+            length = wire.read_header(self._read(8, limit))
+            decoding = time.thread_time()
+            reply = wire.parse(self._read(length, limit))
         except wire.WireError as error:  # a forged reply: the session cannot go on
             self.kill()
             raise WorkerFault(f"the process running your code sent a malformed reply ({error})") from None
-        if time.monotonic() > end:  # decoding counts against the deadline too
-            self._timed_out(end)
+        # Decoding counts against the limits too: the grader's CPU spent on this reply, or the wall clock.
+        if limit.sample[1] is None:
+            if time.monotonic() > limit.mark:
+                self._over(limit, "wall")
+        elif (self._cpu() or 0.0) + time.thread_time() - decoding > limit.cpu_end:
+            self._over(limit, "cpu")
         return reply
 
-    def _timed_out(self, end: float) -> NoReturn:
+    def _over(self, limit: _Request, why: str) -> NoReturn:
+        """End the session: the request's or the cell's time is used up, in CPU (``why`` "cpu"),
+        waiting on itself ("waited") or on the wall clock without CPU accounting ("wall")."""
         self.kill()
-        if end >= self.deadline:
-            raise WorkerFault(self.over_deadline)
-        raise WorkerFault(f"did not finish within {self.settings.limits.timeout:g} s "
-                          "(an endless loop, or far too slow?)")
+        call = limit.call_first_cpu if why == "cpu" else limit.call_first
+        timeout = f"{self.settings.limits.timeout:g} s"
+        of_cpu = " of CPU time" if why == "cpu" else ""
+        over_cell = self.over_deadline.replace("{of_cpu}", of_cpu)
+        if why == "waited":
+            self.waited = True
+            raise WorkerFault(f"did not finish within {timeout}: {WAITED}" if call else f"{over_cell}: {WAITED}")
+        if call:
+            raise WorkerFault(f"did not finish within {timeout}{of_cpu} (an endless loop, or far too slow?)")
+        raise WorkerFault(over_cell)
 
-    def _wait(self, event: int, end: float) -> None:
+    def _look(self, limit: _Request) -> None:
+        """Past the request's or the cell's seconds on the wall clock: end the session if its CPU
+        time is used up or it is waiting on itself; a backstop reached is a GraderFault."""
+        if limit.sample[1] is None:  # the wall clock is the clock
+            self._over(limit, "wall")
+        now, cpu = time.monotonic(), self._cpu()
+        assert cpu is not None
+        if cpu >= limit.cpu_end:
+            self._over(limit, "cpu")
+        (then, before), limit.sample = limit.sample, (now, cpu)
+        if now - then >= IDLE_SLICE * 0.9 and cpu - (before or cpu) < IDLE_CPU and self._waiting_on_itself():
+            self._over(limit, "waited")
+        if now >= limit.backstop:
+            self.kill()
+            self.fault = GraderFault(
+                f"the student sandbox got {cpu - (self.cpu_start or 0.0):.1f} s of CPU time in "
+                f"{now - self.started:.0f} s on the wall clock (the machine is overloaded, or the sandbox was "
+                f"stopped), short of its {self.seconds:.1f} s: grading was cut off through no fault of the student's")
+            raise self.fault
+
+    def _waiting_on_itself(self) -> bool:
+        groups = [self.group, self.reference.group if self.reference_pid is not None else None]
+        return all(group.asleep() for group in groups if group is not None)
+
+    def _wait(self, event: int, limit: _Request) -> None:
         """Wait until the socket is ready for ``event``; a child that dies meanwhile is noticed at
         once through its zygote, even when a process it started keeps the socket open."""
         sandbox = self.students.sandbox
@@ -156,8 +277,10 @@ class CellSession:
             selector.register(self.sock, event)
             if sandbox is not None:
                 selector.register(sandbox.control, selectors.EVENT_READ)
-            while (remaining := end - time.monotonic()) > 0:
-                ready = {key.fileobj for key, _ in selector.select(remaining)}
+            while True:
+                # Until its mark, nothing can be used up; past it, a look every slice.
+                look = max(limit.mark, limit.sample[0] + IDLE_SLICE) if limit.sample[1] is not None else limit.mark
+                ready = {key.fileobj for key, _ in selector.select(max(0.0, look - time.monotonic()))}
                 if self.sock in ready:
                     return
                 if ready and self.pid is not None and sandbox is not None and sandbox.has_exited(self.pid):
@@ -168,12 +291,13 @@ class CellSession:
                     raise WorkerFault(self._death())
                 if ready and (sandbox is None or not sandbox.alive()):
                     raise WorkerFault(self._death())
-        self._timed_out(end)
+                if time.monotonic() >= look:
+                    self._look(limit)
 
-    def _write(self, data: bytes, end: float) -> None:
+    def _write(self, data: bytes, limit: _Request) -> None:
         view = memoryview(data)
         while view:
-            self._wait(selectors.EVENT_WRITE, end)
+            self._wait(selectors.EVENT_WRITE, limit)
             try:
                 view = view[self.sock.send(view):]
             except BlockingIOError:
@@ -181,10 +305,10 @@ class CellSession:
             except OSError:  # the child is gone
                 raise WorkerFault(self._death()) from None
 
-    def _read(self, size: int, end: float) -> bytes:
+    def _read(self, size: int, limit: _Request) -> bytes:
         data = bytearray()
         while len(data) < size:
-            self._wait(selectors.EVENT_READ, end)
+            self._wait(selectors.EVENT_READ, limit)
             try:
                 chunk = self.sock.recv(size - len(data))
             except BlockingIOError:
@@ -238,6 +362,8 @@ class CellSession:
 
     def close(self) -> None:
         """End the child (it exits when its socket closes) and the reference child."""
+        if self.cpu_start is not None:
+            self._cpu()  # the cell's CPU time, read while its group is there
         if hasattr(self, "sock"):  # (not made if starting the session failed early)
             self.sock.close()
         self._reap()
@@ -306,7 +432,8 @@ def load(students: StudentSandbox, reference: SandboxHandle, settings: Settings,
          student_source: str, function: str, relies_on: Sequence[str], deadline: float,
          over_deadline: str) -> CellSession:
     """A session with the student's cell defined; raise on failure (the session is then closed).
-    ``over_deadline`` is the message for a cell that runs past ``deadline``."""
+    ``over_deadline`` is the message for a cell that runs past ``deadline`` (its seconds, see
+    :class:`CellSession`); ``{of_cpu}`` in it becomes " of CPU time" when the cell used them in CPU."""
     session = CellSession(students, reference, function, relies_on, settings, deadline, over_deadline)
     try:
         reply = session.request({"op": "load", "preamble": preamble, "student": student_source,

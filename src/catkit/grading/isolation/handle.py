@@ -28,8 +28,12 @@ from catkit.errors import GraderFault
 from catkit.grading.isolation import cgroups, launch, scratch, seccomp
 from catkit.grading.job import Settings
 
-START_SECONDS = 30.0    # a zygote must be ready (Python started, numpy imported) within this
-CONTROL_SECONDS = 10.0  # and answer a control request within this
+# Wall-clock backstops, generous: a zygote needs about 0.15 s of CPU to start (Python, numpy) and
+# milliseconds to answer, and a sandbox gets its share of the cores whatever the other sandboxes
+# run (its control group's CPU cap), so only a machine overloaded from outside, or a broken
+# sandbox, reaches them; then the submission is not graded (GraderFault), never scored.
+START_SECONDS = 120.0   # a zygote must be ready (Python started, numpy imported) within this
+CONTROL_SECONDS = 60.0  # and answer a control request within this
 
 Message = dict[str, Any]  # one control message, a JSON object
 

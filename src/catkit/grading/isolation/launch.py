@@ -10,7 +10,11 @@ With bubblewrap (Debian package ``bubblewrap``) and root, a sandbox's processes 
   working folder: the course's ``source/``, the gradebook, the students' folders (its own
   included: a graded function needs no file, and a submission may hold symbolic links) do not
   exist in there;
-- as the unprivileged user ``nobody`` (``setpriv``, no new privileges);
+- as the unprivileged user ``nobody`` (``setpriv``, no new privileges), under the seccomp filter
+  of :mod:`catkit.grading.isolation.seccomp` (no kernel object another sandbox can see);
+- with the host-wide counters of ``/proc`` masked (:data:`MASKED`): free memory, load, CPU and
+  disk statistics, interrupts, open files, file locks... change with what any sandbox does, so
+  another sandbox reading them would receive what the first one sends;
 - in a control group of its own that caps the memory (of every kind: anonymous, memfd, shared,
   tmpfs) and the number of processes of the whole sandbox, see :mod:`catkit.grading.isolation.cgroups`;
 - under rlimits on address space, CPU time, file size and open files of each process.
@@ -27,10 +31,11 @@ import resource
 import shutil
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from catkit.errors import GraderFault
+from catkit.grading.isolation import scratch
 from catkit.grading.isolation.cgroups import Group
 from catkit.grading.limits import Limits
 from catkit.parent_death import die_with_parent
@@ -47,6 +52,20 @@ ZYGOTE_ENTRY = "import sys; sys.path.insert(0, sys.argv[1]); from sandboxed.zygo
 FILE_SIZE_MB = 16  # the largest file a process may write
 OPEN_FILES = 256   # file descriptors of each process
 SCRATCH_MB = 64    # each of the sandbox's two writable tmpfs folders, /tmp and its workdir
+# Files of /proc that count host-wide events, which a sandbox can change (allocating memory,
+# running, forking, opening or locking files, sleeping on a timer, doing I/O) and another read:
+# each reads empty in the sandbox (an empty file bound over it). Graded functions, Python and numpy
+# read none of them (glibc counts CPUs without /proc/stat: /sys is absent, sched_getaffinity
+# answers). The folders of MASKED_FOLDERS are empty. Per-namespace files (/proc/sysvipc, /proc/net,
+# the sandbox's own processes) stay. See README, Sandbox.
+MASKED = ("/proc/meminfo", "/proc/vmstat", "/proc/zoneinfo", "/proc/buddyinfo", "/proc/pagetypeinfo",
+          "/proc/slabinfo", "/proc/swaps", "/proc/stat", "/proc/loadavg", "/proc/uptime",
+          "/proc/schedstat", "/proc/softirqs", "/proc/interrupts", "/proc/timer_list",
+          "/proc/sched_debug", "/proc/latency_stats", "/proc/diskstats", "/proc/locks",
+          "/proc/key-users", "/proc/keys", "/proc/cgroups", "/proc/sys/fs/file-nr",
+          "/proc/sys/fs/inode-nr", "/proc/sys/fs/inode-state", "/proc/sys/fs/dentry-state",
+          "/proc/sys/fs/aio-nr", "/proc/sys/kernel/pty/nr")
+MASKED_FOLDERS = ("/proc/pressure", "/proc/fs", "/proc/irq")
 
 
 def bubblewrap() -> str | None:
@@ -101,11 +120,33 @@ def _bind_with_parents(args: list[str], source: str, target: str) -> None:
     args += ["--ro-bind", source, target]
 
 
-def command(mode: str, role: str, control_fd: int, seccomp_fd: int | None = None) -> list[str]:
+def _empty_file() -> str:
+    """An empty read-only file, in this process's temporary folder (bound over masked files:
+    /dev/null cannot be, binds being read-only and without devices)."""
+    path = scratch.process_folder() / "empty"
+    if not path.is_file():
+        path.touch(mode=0o444)
+    return str(path)
+
+
+def _mask_proc(args: list[str], files: Sequence[str], folders: Sequence[str]) -> None:
+    """Empty ``files`` and ``folders`` of the sandbox's /proc (those this kernel has)."""
+    present = [path for path in files if os.path.isfile(path)]
+    empty = _empty_file() if present else ""
+    for path in present:
+        args += ["--ro-bind", empty, path]
+    for path in folders:
+        if os.path.isdir(path):
+            args += ["--perms", "0555", "--size", "4096", "--tmpfs", path, "--remount-ro", path]
+
+
+def command(mode: str, role: str, control_fd: int, seccomp_fd: int | None = None,
+            masked: Sequence[str] = MASKED, masked_folders: Sequence[str] = MASKED_FOLDERS) -> list[str]:
     """The argv that starts a sandbox's zygote (``role`` 'student' or 'reference', see
     :mod:`catkit.grading.sandboxed.zygote`) with the given isolation ``mode``, driven over
     ``control_fd``, under the seccomp filter read from ``seccomp_fd`` (see
-    :mod:`catkit.grading.isolation.seccomp`)."""
+    :mod:`catkit.grading.isolation.seccomp`), with ``masked`` files and ``masked_folders`` of /proc
+    emptied (other values: the tests only, to show what the masks stop)."""
     python = [sys.executable, "-I", "-c", ZYGOTE_ENTRY]
     if mode == "none":
         return python + [str(SANDBOXED.parent), role, str(control_fd), "shared"]
@@ -116,6 +157,7 @@ def command(mode: str, role: str, control_fd: int, seccomp_fd: int | None = None
     args = [bwrap, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
             "--proc", "/proc", "--dev", "/dev", *scratch, "/tmp"]
+    _mask_proc(args, masked, masked_folders)
     if seccomp_fd is not None:
         args += ["--seccomp", str(seccomp_fd)]
     for root in _read_only_roots():
