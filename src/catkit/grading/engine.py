@@ -2,7 +2,7 @@
 
 The plugin resolves its configuration into :class:`Settings` once (:func:`resolve_settings`),
 builds a :class:`Job` per submission (the layout and reference answers of the instructor notebook,
-:func:`reference_answers`, the student's cells, the course secret) and hands it to a
+:meth:`catkit.course.Course.reference_answers`, the student's cells, the course secret) and hands it to a
 :class:`GradingPool`: local grading processes (:func:`local_pool`) or a Dask cluster
 (:func:`cluster_pool`). A :class:`GraderFault` means the submission could not be graded, through
 no fault of the student's.
@@ -15,20 +15,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from catkit.errors import GraderFault
-from catkit.grading import reference
 from catkit.grading.dask_pool import DaskGradingPool
 from catkit.grading.isolation import cgroups as control_groups
 from catkit.grading.isolation import launch, scratch
 from catkit.grading.job import Job, Result, Settings
-from catkit.grading.layout import Layout
 from catkit.grading.limits import LIMIT_NAMES, Limits
 from catkit.grading.pools import GradingPool, LocalGradingPool
 
 if TYPE_CHECKING:
-    from nbformat import NotebookNode
+    pass
 
 __all__ = ["LIMIT_NAMES", "GraderFault", "GradingPool", "Job", "Limits", "Result", "Settings", "cluster_pool",
-           "local_pool", "reference_answers", "resolve_settings"]
+           "local_pool", "resolve_settings"]
 
 
 def resolve_settings(sandbox: str, cgroups: str, limits: Limits, warn: Callable[[str], None]) -> Settings:
@@ -66,8 +64,3 @@ def cluster_pool(scheduler: str, make_settings: Callable[[logging.Logger], Setti
     settings with the picklable ``make_settings(log)`` (see :mod:`catkit.grading.dask_pool`).
     Never raises: a cluster that cannot be used makes every result a GraderFault saying why."""
     return DaskGradingPool(scheduler, make_settings, log)
-
-
-def reference_answers(nb: NotebookNode, layout: Layout) -> dict[str, str]:
-    """{graded function: source of the instructor's answer cell} of the instructor notebook ``nb``."""
-    return reference.answers(nb, layout)

@@ -1,6 +1,8 @@
 """The reference solution, taken from the instructor's source notebook.
 
-The solution lives in one place, the source notebook's answer cells. The grader defines those
+The solution lives in one place, the source notebook's answer cells (read by
+:meth:`catkit.course.Course.reference_answers` for grading, by :func:`from_notebook` for a test that
+grades without a course). The grader defines those
 functions in its own (trusted) process, where test cells use them as oracles; the reference
 sandbox (:mod:`catkit.grading.sandboxed.oracle`) defines them too, to compute the functions a
 student's function calls. They never enter a process that runs student code.
