@@ -4,6 +4,8 @@
     catkit grade ASSIGNMENT --submissions DIR [--force] [--scheduler tcp://HOST:PORT]
     catkit report ASSIGNMENT         the class report (reports/ASSIGNMENT.html), after grading
     catkit similarity ASSIGNMENT [--threshold T]   similar answers per function (exports/, reports/), after grading
+    catkit export ASSIGNMENT --canvas CANVAS.csv --column COLUMN --out OUT.csv [--match "SIS Login ID"] [--force]
+                                     the totals into the gradebook CSV Canvas exported, ready to import
     catkit examples                  rewrite the bundled example submissions after editing the notebook
     catkit data check [DIR]          check a data folder (default: the course's bundled one)
     catkit data synth [--out DIR] [--seed N]
@@ -83,6 +85,17 @@ def _not_graded_message(course: Course, assignment: str, submissions: str, resul
     return message
 
 
+def canvas_export(course: Course, args: argparse.Namespace) -> None:
+    from catkit import canvas
+    filled = canvas.export(course, args.assignment, args.canvas, args.column, args.out, args.match, args.force)
+    print(f"wrote {args.out}: {filled.graded} totals in {args.column!r}, {len(filled.empty)} left empty (not graded "
+          "or no submission: empty, never 0)")
+    if filled.not_in_canvas:
+        print(f"graded but not in the Canvas file: {', '.join(filled.not_in_canvas)}")
+    if filled.not_in_course:
+        print(f"in the Canvas file but not in the course: {', '.join(filled.not_in_course)}")
+
+
 def examples(course: Course) -> None:
     from catkit.examples import write_examples
     for assignment in course.assignments():
@@ -122,6 +135,15 @@ def parser() -> argparse.ArgumentParser:
                         help="grade on this dask.distributed cluster (README: A class on several machines)")
     reported = commands.add_parser("report", help="write the class report reports/<assignment>.html (after grading)")
     reported.add_argument("assignment")
+    exported = commands.add_parser("export", help="fill a column of Canvas's gradebook export with the totals")
+    exported.add_argument("assignment")
+    exported.add_argument("--canvas", required=True, type=Path, help="the gradebook CSV exported from Canvas")
+    exported.add_argument("--column", required=True, help="the Canvas column to fill (its name, with or without "
+                          "the '(id)' Canvas adds)")
+    exported.add_argument("--out", required=True, type=Path, help="the CSV to write, ready to import into Canvas")
+    exported.add_argument("--match", default="SIS Login ID", help="the Canvas column holding the course's student ids "
+                          "(default: SIS Login ID)")
+    exported.add_argument("--force", action="store_true", help="replace --out if it exists")
     add_similarity_parser(commands)
     add_data_parser(commands)
     return main
@@ -138,6 +160,8 @@ def run(args: argparse.Namespace) -> None:
         print(class_report(course, args.assignment))
     elif args.command == "grade":
         grade(course, args.assignment, args.submissions, args.force, args.scheduler)
+    elif args.command == "export":
+        canvas_export(course, args)
     elif args.command == "similarity":
         from catkit.similarity import command as similarity
         similarity.run(course, args)
