@@ -105,14 +105,19 @@ def examples(course: Course) -> None:
 
 
 def demo(course: Course) -> None:
-    """Grade the bundled example submissions of every assignment that has some."""
+    """Grade the bundled example submissions of every assignment that has some, in a course of
+    their own (``.catkit/demo/``): the real course is left as it was."""
+    from catkit import workflow
     from catkit.datasets import commands as data
     print(data.check(None, _assignment_folders(course)))
     bundled = course.root / "examples" / "submissions"
-    for assignment in course.assignments():
+    showcase = workflow.demo_course(course)
+    print(f"The demo grades the bundled examples in a course of its own, {showcase.root}: the course in "
+          f"{course.root} is left as it was.")
+    for assignment in showcase.assignments():
         if list(bundled.glob(f"*/{assignment}/*.ipynb")):
             print(f"\n== {assignment} ==")
-            grade(course, assignment, str(bundled))
+            grade(showcase, assignment, str(bundled))
 
 
 def _assignment_folders(course: Course) -> list[Path]:

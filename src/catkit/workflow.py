@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import filecmp
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,6 +94,24 @@ def copy_course(origin: Path | str, root: Path | str, assignment: str, extra_con
     return root
 
 
+def demo_course(course: Course) -> Course:
+    """A fresh course of its own for ``catkit demo``, ``.catkit/demo/`` in the course's state folder:
+    the course's assignments and configuration, with its own gradebook (SQLite, whatever the course
+    uses), secret and folders, so the demo's example students never reach the real course."""
+    from catkit.course import Course
+    folder = course.state_dir / "demo"
+    shutil.rmtree(folder, ignore_errors=True)
+    sources = course.source_dir("*").parent
+    shutil.copytree(sources, folder / sources.name, ignore=shutil.ignore_patterns(*course.coursedir.ignore))
+    config = (course.root / "nbgrader_config.py").read_text()
+    (folder / "nbgrader_config.py").write_text(
+        config + "\n\n# catkit demo: a course of its own, beside the real one\n"
+        f"c.CourseDirectory.root = {str(folder)!r}\n"
+        f"c.CourseDirectory.db_url = {'sqlite:///' + str(folder / 'gradebook.db')!r}\n"
+        f"c.IsolatedExecute.secret_file = {'.catkit/course_secret'!r}\n")
+    return Course.at(folder)
+
+
 def export_path(course: Course) -> Path:
     return course.root / "exports" / "grades.csv"
 
@@ -129,17 +148,27 @@ def grade(course: Course, assignment: str, submissions: Path | str, force: bool 
     return maxima, results, run
 
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` for a terminal: control characters (ESC sequences, carriage returns, bells) shown
+    as escapes, so a student id cannot move the cursor, recolour or rewrite the table."""
+    return CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
 def table(maxima: dict[str, float], results: list[StudentResult]) -> str:
-    """Points per function per student, with the grading time of each submission."""
+    """Points per function per student, with the grading time of each submission (student ids and
+    statuses made printable)."""
     names = [*maxima, "total"]  # the assignment's functions, in notebook order
     tops = {**maxima, "total": sum(maxima.values())}
-    width = max(len("student"), *(len(r.student) for r in results))
+    width = max(len("student"), *(len(printable(r.student)) for r in results))
     header = f"{'student':<{width}}  " + "  ".join(f"{n:>{max(len(n), 5)}}" for n in names) + "  seconds"
     lines = [header, "-" * len(header)]
     for result in results:
         if not result.graded:
-            lines.append(f"{result.student:<{width}}  {result.status.splitlines()[0]}")
+            lines.append(f"{printable(result.student):<{width}}  {printable(result.status.splitlines()[0])}")
             continue
         cells = "  ".join(f"{result.scores[n]:g}/{tops[n]:g}".rjust(max(len(n), 5)) for n in names)
-        lines.append(f"{result.student:<{width}}  {cells}  {result.seconds:7.1f}")
+        lines.append(f"{printable(result.student):<{width}}  {cells}  {result.seconds:7.1f}")
     return "\n".join(lines)
