@@ -43,6 +43,8 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
+    # The autograded notebook holds no output or raw cell that a viewer would run (untrusted.py).
+    "catkit.nbgrader_plugins.untrusted.NeutraliseSubmission",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -78,11 +80,24 @@ c.GenerateFeedback.preprocessors = [
     "catkit.nbgrader_plugins.feedback.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
-# Feedback pages open in a browser: no script or event handler from a submission may run there.
-# nbgrader's feedback template renders markdown cells without nbconvert's sanitize_html, so this
-# exporter cleans the rendered markdown and the outputs (bleach, with an allow-list that keeps the
-# table above, headings, maths, code and images: see catkit/nbgrader_plugins/safe_html.py).
+# Feedback pages open in a browser: no script or event handler from a submission may run there, and
+# they load nothing. nbgrader's feedback template renders markdown cells without nbconvert's
+# sanitize_html, so this exporter cleans the rendered markdown and the outputs (bleach: the
+# instructor's cells keep the table above, headings, maths, code and images; a submission's text is
+# framed, without class, id, style, link or image; see catkit/nbgrader_plugins/safe_html.py), and
+# draws the maths, a submission's within a budget (catkit/nbgrader_plugins/maths.py).
 c.GenerateFeedback.exporter_class = "catkit.nbgrader_plugins.safe_html.SanitizingHTMLExporter"
+
+# The formgrader shows a submission with nbconvert's HTMLExporter (its class is fixed, its settings come
+# from here): markdown rendered by the kit's SafeMarkdown (the instructor's cells as written, anything
+# the submission wrote cleaned, framed and labelled, links and images shown as text), outputs and raw
+# cells cleaned, no JavaScript or widget output. The feedback's exporter keeps its own renderer.
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {
+    "markdown2html": "catkit.nbgrader_plugins.safe_markdown.SafeMarkdown",
+    "clean_html": "catkit.nbgrader_plugins.safe_markdown.clean_output",
+    "ansi2html": "catkit.nbgrader_plugins.cleaning.ansi_text",  # printed output without control characters
+}
 
 # nbgrader export: one row per student, one column per function (sigmoid ... model), total.
 c.ExportApp.plugin_class = "catkit.nbgrader_plugins.export.PerFunctionCsvExport"

@@ -8,13 +8,16 @@ may have run, no event handler, script, frame, form or style may be left in the 
 the page, and the kit's per-function table must still be there.
 """
 
+import re
 import shutil
 import subprocess
+import time
 from html.parser import HTMLParser
 
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
+from catkit.nbgrader_plugins.maths import MAX_SNIPPETS
 from catkit.parent_death import die_with_parent
 from conftest import ASSIGNMENT, FUNCTIONS, NOTEBOOK, make_course, nbgrader, solved, submit
 
@@ -50,12 +53,14 @@ FORBIDDEN_TAGS = {"script", "iframe", "svg", "style", "form", "input", "button",
                   "details", "link", "meta", "base"}
 
 
-def chromium(url, tmp_path, *extra):
-    """The page's DOM after its scripts ran (headless, offline: no request leaves the machine)."""
+def chromium(url, tmp_path, *extra, loopback=False):
+    """The page's DOM after its scripts ran (headless, offline: no request leaves the machine; with
+    ``loopback``, servers on 127.0.0.1 are reachable, every name still resolves to nothing)."""
+    rules = "MAP * ~NOTFOUND" + (", EXCLUDE 127.0.0.1" if loopback else "")
     result = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={tmp_path / 'chromium'}",
+         f"--host-resolver-rules={rules}", f"--user-data-dir={tmp_path / 'chromium'}",
          "--virtual-time-budget=3000", *extra, "--dump-dom", url],
         capture_output=True, text=True, timeout=120, preexec_fn=die_with_parent)  # (dies with the tests)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -75,9 +80,28 @@ class Markup(HTMLParser):
         self.attributes += [(tag, name, value or "") for name, value in attrs]
 
 
+# Forgeries and remote loads: each must be gone, or shown as the student's text.
+FORGED = "\n\n".join([
+    "## Points per function",
+    '<table class="catkit-scores"><tr><th>function</th><th>points</th><th>what went wrong</th></tr>'
+    "<tr><td><code>sigmoid</code></td><td>3 / 3</td><td>FORGED</td></tr></table>",
+    '<h2 id="sigmoid_hidden_tests">sigmoid_hidden_tests</h2>',
+    '<a name="propagate_hidden_tests"></a>',
+    '<img src="https://tracker.example.org/beacon.png" alt="beacon"> ![pixel](http://tracker.example.org/p.gif)',
+    "[my site](https://student.example.org/) and <https://student.example.org/auto>",
+    '<div style="height: 2000px; background: url(https://tracker.example.org/bg.png)" '
+    'class="catkit-student-label">tall</div>',
+])
+MATHS_SNIPPETS = 3000  # distinct: the cache cannot help
+PRINTS = ("def initialize_with_zeros(dim):\n"
+          "    print('</pre></div></div></div><h1>LAYOUT BROKEN</h1>\\x1b[2J\\x1b]8;;https://e.org\\x07'\n"
+          "          + 'W' * 4000)\n"
+          "    return np.zeros((dim, 1)), 0.0")
+
+
 def submission(root):
     raises = f"def sigmoid(z):\n    raise ValueError('''<img src=x onerror=\"{mark(12)}\">''')"
-    nb = solved(root, {"sigmoid_solution": [(None, raises)]})
+    nb = solved(root, {"sigmoid_solution": [(None, raises)], "initialize_with_zeros_solution": [(None, PRINTS)]})
     maths = "The sigmoid is $\\sigma(z) = \\frac{1}{1+e^{-z}}$."
     notes = new_markdown_cell("\n\n".join([f'## My notes <img src=x onerror="{mark(13)}">', maths, *RUNNING]))
     # A cell claiming to be an nbgrader answer cell: its grade_id would be written into the page.
@@ -92,7 +116,9 @@ def submission(root):
                    metadata={"image/png": {"width": f"1 onerror={mark(18)}"}})])
     interpretation = next(c for c in nb.cells if c.source.startswith("**Interpretation**"))
     interpretation.source += "\n\n" + "\n\n".join(RUNNING + WAITING)  # unlocked: students may edit it
-    nb.cells[1:1] = [notes, claimed, code]
+    forged = new_markdown_cell(FORGED)
+    maths_flood = new_markdown_cell(" ".join(f"${i}x^{{{i % 7}}}$" for i in range(MATHS_SNIPPETS)))
+    nb.cells[1:1] = [notes, claimed, code, forged, maths_flood]
     return nb
 
 
@@ -102,11 +128,15 @@ def feedback(tmp_path_factory):
     root = make_course(tmp_path / "course")
     submit(root, "intruder", submission(root))
     nbgrader(root, "autograde", ASSIGNMENT)
+    start = time.monotonic()
     nbgrader(root, "generate_feedback", ASSIGNMENT)
+    seconds = time.monotonic() - start
     page = root / "feedback" / "intruder" / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
     screenshot = tmp_path / "feedback.png"  # to look at: the per-function table on top
-    dom = chromium(page.as_uri(), tmp_path, "--window-size=1200,2000", f"--screenshot={screenshot}")
-    return dom, screenshot
+    netlog = tmp_path / "netlog.json"  # every request the page made
+    dom = chromium(page.as_uri(), tmp_path, "--window-size=1200,2000", f"--screenshot={screenshot}",
+                   f"--log-net-log={netlog}")
+    return dom, screenshot, page.read_text(), seconds, netlog.read_text()
 
 
 def test_payloads_run_unsanitised(tmp_path):
@@ -118,7 +148,7 @@ def test_payloads_run_unsanitised(tmp_path):
 
 
 def test_no_injected_script_runs_in_the_feedback(feedback):
-    dom, _ = feedback
+    dom = feedback[0]
     assert "pwned-" not in dom, "a script from the submission ran in the feedback page"
     notebook = Markup(dom[dom.index('id="notebook-container"'):])  # the template's own head aside
     assert FORBIDDEN_TAGS.isdisjoint(notebook.tags), FORBIDDEN_TAGS & set(notebook.tags)
@@ -129,7 +159,7 @@ def test_no_injected_script_runs_in_the_feedback(feedback):
 
 
 def test_feedback_still_renders(feedback):
-    dom, screenshot = feedback
+    dom, screenshot = feedback[:2]
     assert "<th>function</th><th>points</th><th>what went wrong</th>" in dom
     for function in FUNCTIONS:
         assert f"<tr><td><code>{function}</code></td>" in dom, function
@@ -137,3 +167,53 @@ def test_feedback_still_renders(feedback):
     assert "My notes" in dom and "\\frac{1}{1+e^{-z}}" in dom  # the student's own cell, maths intact
     assert "<h2" in dom and "<table" in dom and 'class="highlight' in dom
     assert screenshot.stat().st_size > 20_000
+
+
+BROWSER_OWN = re.compile(r"https?://([a-z0-9-]+\.)*(google\.com|gstatic\.com|googleapis\.com)/")
+
+
+def test_feedback_loads_nothing_remote(feedback):
+    dom, _, page, _, netlog = feedback
+    notebook = Markup(dom[dom.index('id="notebook-container"'):])
+    addresses = [(tag, name, value) for tag, name, value in notebook.attributes if name in ("src", "href")]
+    remote = [a for a in addresses if re.match(r"\s*(https?:)?//", a[2], re.I)]
+    assert remote == [], remote
+    assert not re.search(r"url\(\s*['\"]?\s*(https?:)?//", page, re.I), "a remote url() in the page"
+    assert "tracker.example.org" in dom  # the addresses are shown, as text
+    requests = {url for url in re.findall(r'"url":"((?:https?|wss?)://[^"]+)"', netlog)
+                if not BROWSER_OWN.match(url)}  # (Chromium's own calls home, which resolve to nothing)
+    assert requests == set(), f"the page requested {requests}"
+
+
+def test_student_content_cannot_pass_for_the_kits(feedback):
+    dom = feedback[0]
+    notebook = Markup(dom[dom.index('id="notebook-container"'):])
+    assert dom.count('class="catkit-scores"') == 1  # the kit's table only
+    assert dom.count("<h2>Points per function</h2>") == 1  # the student's heading: no id, framed
+    styles = [a for a in notebook.attributes if a[1] == "style" and "2000px" in a[2]]
+    assert styles == [], styles
+    ids = [value for _, name, value in notebook.attributes if name in ("id", "name")]
+    duplicates = {i for i in ids if ids.count(i) > 1} - {"notebook", "notebook-container"}  # nbgrader's template
+    assert duplicates == set(), duplicates
+    assert ids.count("sigmoid_hidden_tests") == 1 and ids.count("propagate_hidden_tests") == 1
+    forged = dom.index("FORGED")
+    frame = dom.rindex('class="catkit-student"', 0, forged)
+    label = dom.index("written in the submission:</div>", frame) + len("written in the submission:</div>")
+    assert "</div>" not in dom[label:forged]  # still inside the frame
+    assert dom.count('class="catkit-student-label"') == dom.count('class="catkit-student"')
+
+
+def test_a_flood_of_maths_is_drawn_within_the_budget(feedback):
+    _, _, page, seconds, _ = feedback
+    drawn = len(re.findall(r'<img alt="\d+x\^\{\d\}" class="catkit-maths"', page))
+    assert 0 < drawn <= MAX_SNIPPETS, drawn
+    assert "$2999x^{3}$" in page  # past the budget: the LaTeX, as text
+    assert seconds < 90, f"generate_feedback took {seconds:.0f} s"  # all 3000 drawn: about 150 s more
+
+
+def test_printed_output_cannot_break_the_layout(feedback):
+    dom = feedback[0]
+    assert "LAYOUT BROKEN" in dom  # shown...
+    assert "<h1>LAYOUT BROKEN" not in dom  # ...as text
+    assert "\x1b" not in dom
+    assert re.search(r"\.output_subarea pre \{[^}]*overflow-wrap: anywhere", dom)  # long lines wrap in their box

@@ -34,6 +34,8 @@ def rows(tmp_path_factory):
     _submission_folder(root, "empty")
     with Course.at(root).open_gradebook() as gb:
         gb.add_student("absent")  # in the gradebook, no submission folder at all
+        # Text a spreadsheet would run as a formula (student id, names, email): the export defuses it.
+        gb.add_student("=HYPERLINK(\"http://e.org\")", first_name="+1+cmd", last_name="@SUM(A1)", email="-2+3")
     run = autograde(root)
     assert run.returncode != 0  # nbgrader reports the failed submissions; the export still says who
     nbgrader(root, "export", "--to", str(root / "grades.csv"))
@@ -58,6 +60,17 @@ def test_a_correct_submission_is_graded_with_its_points(rows):
 def test_a_submission_that_was_not_graded_says_why_and_has_no_points(rows, student, why):
     assert rows[student]["status"].startswith(f"not graded: {why}"), rows[student]["status"]
     assert [rows[student][column] for column in POINTS] == [""] * len(POINTS)  # not a zero
+
+
+@pytest.mark.slow
+def test_the_export_holds_no_formula(rows):
+    row = rows["'=HYPERLINK(\"http://e.org\")"]
+    assert [row[key] for key in ("first_name", "last_name", "email")] == ["'+1+cmd", "'@SUM(A1)", "'-2+3"]
+    cells = [value for r in rows.values() for value in r.values()]
+    formulas = [v for v in cells if v[:1] in ("=", "+", "-", "@", "\t", "\r")
+                and not v.lstrip("+-").replace(".", "", 1).isdigit()]
+    assert formulas == [], formulas
+    assert rows["correct"]["total"] == "20"
 
 
 def _course(root):

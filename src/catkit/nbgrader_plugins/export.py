@@ -13,11 +13,16 @@ function's name; the functions are read from the assignment's notebooks (see
 :class:`catkit.course.Course`). ``status`` is ``graded`` or ``not graded: <why>``
 (see :meth:`catkit.course.Course.status`): a submission that was not graded has empty points,
 never zeros that would pass for a real zero.
+
+Every cell is written through :func:`spreadsheet_safe`: text a spreadsheet would take for a formula
+(a student id, name or status starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets
+a leading ``'``, as OWASP recommends; numbers (points, ``-1`` included) stay numbers.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,23 @@ from catkit.scores import function_maxima, function_scores
 
 PEOPLE = ["student_id", "first_name", "last_name", "email"]
 SUMMARY = [*PEOPLE, "assignment", "total", "max_score", "status"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` as a CSV cell no spreadsheet evaluates: text that would start a formula is
+    prefixed with ``'``; numbers, and text that starts otherwise, are unchanged."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_START) or NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
+class SafeWriter(csv.DictWriter):
+    """csv.DictWriter whose cells go through :func:`spreadsheet_safe`."""
+
+    def writerow(self, rowdict: Any) -> Any:
+        return super().writerow({key: spreadsheet_safe(value) for key, value in rowdict.items()})
 
 
 def assignment_file(path: Path | str, assignment: str) -> Path:
@@ -48,13 +70,13 @@ class PerFunctionCsvExport(ExportPlugin):
         self.log.info("Exporting grades to %s and per-function grades to %s", path,
                       ", ".join(str(assignment_file(path, a)) for a in assignments) or "no other file")
         with open(path, "w", newline="", encoding="utf-8") as summary:
-            overview = csv.DictWriter(summary, fieldnames=SUMMARY)
+            overview = SafeWriter(summary, fieldnames=SUMMARY)
             overview.writeheader()
             for assignment in assignments:
                 layout = course.layout(assignment)
                 maximum = sum(function_maxima(gradebook, assignment, layout).values())
                 with open(assignment_file(path, assignment), "w", newline="", encoding="utf-8") as handle:
-                    writer = csv.DictWriter(handle, fieldnames=[*PEOPLE, *layout.functions, "total", "status"])
+                    writer = SafeWriter(handle, fieldnames=[*PEOPLE, *layout.functions, "total", "status"])
                     writer.writeheader()
                     for student in self._students(gradebook, course, assignment):
                         row = self._row(gradebook, course, assignment, student, layout)

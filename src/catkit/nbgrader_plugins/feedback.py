@@ -14,6 +14,7 @@ from nbformat.v4 import new_markdown_cell
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from catkit.course import Course
+from catkit.nbgrader_plugins.trust import mark_kit_cell
 
 
 class HideHiddenTests(ClearHiddenTests):
@@ -78,4 +79,5 @@ class FunctionScores(NbGraderPreprocessor):
                          f"<td>{_verdict(row)}</td></tr>")
         lines.append("</table>")
         nb.cells.insert(0, new_markdown_cell("\n".join(lines)))
+        mark_kit_cell(resources, nb.cells[0].source)  # rendered as the kit's, not as the submission's
         return nb, resources

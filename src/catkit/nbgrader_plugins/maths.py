@@ -5,12 +5,21 @@ behind a strict proxy) sees raw ``$\\frac{\\partial J}{\\partial w}$``. :func:`r
 each ``$...$`` and ``$$...$$`` of rendered markdown with a PNG drawn by matplotlib's mathtext
 (a dependency already), embedded as a ``data:`` address, the LaTeX kept as its alt text;
 :func:`drop_mathjax` removes the CDN script. What mathtext cannot draw is left as it was.
+
+Drawing costs about 50 ms a snippet (0.5 s for 400 characters), and a submission decides how much
+maths it holds: 3000 snippets in one cell took 187 s. So the submission's maths is drawn within a
+:class:`MathsBudget` per page (``MAX_SNIPPETS`` snippets, ``MAX_MATHS_CHARS`` characters of LaTeX,
+a few seconds at most); past it, the rest is shown as its LaTeX source. The instructor's cells
+(a fixed, known amount, drawn once per process and cached) are not counted.
 """
+
+from __future__ import annotations
 
 import base64
 import html
 import io
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 DISPLAY = re.compile(r"\$\$([^$<]+?)\$\$", re.S)
@@ -19,6 +28,25 @@ MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration
 DPI = 200  # drawn at 200 dpi, shown at 100: sharp on high-density screens
 FONT_PT = 11
 MAX_CHARS = 400  # longer "maths" (a student's pasted text between dollars, say) is left as text
+MAX_SNIPPETS = 60  # of a submission's own maths drawn per page (the instructor's notebook has 56 in all)
+MAX_MATHS_CHARS = 4000  # characters of a submission's LaTeX drawn per page
+
+
+@dataclass
+class MathsBudget:
+    """How much of a submission's maths one page may still draw."""
+
+    snippets: int = MAX_SNIPPETS
+    chars: int = MAX_MATHS_CHARS
+
+    def take(self, latex: str) -> bool:
+        """Whether ``latex`` may be drawn (and count it); False once the page's budget is spent."""
+        if self.snippets <= 0 or len(latex) > self.chars:
+            self.snippets = 0 if len(latex) > self.chars else self.snippets
+            return False
+        self.snippets -= 1
+        self.chars -= len(latex)
+        return True
 
 
 def _mathtext(latex):
@@ -48,15 +76,15 @@ def _png(latex):
             round((depth or 0) * scale))
 
 
-def _img(latex, display):
-    if len(latex) > MAX_CHARS:
+def _img(latex: str, display: bool, budget: MathsBudget | None = None) -> str | None:
+    if len(latex) > MAX_CHARS or (budget is not None and not budget.take(latex)):
         return None
     source, tag = _mathtext(html.unescape(latex))
     drawn = _png(source)
     if drawn is None:
         return None
     data, width, height, depth = drawn
-    alt = html.escape(latex.strip(), quote=True)
+    alt = html.escape(html.unescape(latex).strip(), quote=True)  # latex comes HTML-escaped: once, not twice
     image = (f'<img class="catkit-maths" src="data:image/png;base64,{data}" alt="{alt}" width="{width}" '
              f'height="{height}" style="vertical-align: -{depth}px">')
     if display:
@@ -64,10 +92,11 @@ def _img(latex, display):
     return image
 
 
-def render_maths(markup):
-    """Rendered markdown with its maths drawn as images (trusted output: call after cleaning)."""
+def render_maths(markup: str, budget: MathsBudget | None = None) -> str:
+    """Rendered markdown with its maths drawn as images (trusted output: call after cleaning);
+    with a ``budget`` (a submission's cells), only as much as it allows, the rest left as LaTeX."""
     def replace(display):
-        return lambda match: _img(match.group(1), display) or match.group(0)
+        return lambda match: _img(match.group(1), display, budget) or match.group(0)
     return INLINE.sub(replace(False), DISPLAY.sub(replace(True), str(markup)))
 
 

@@ -10,40 +10,28 @@ LaTeX is drawn into images (catkit/nbgrader_plugins/maths.py), so the page needs
 also gets the styles of the per-function table, and nbgrader's list of unnamed "Test cell" links
 at the top names each cell's function.
 
-nbconvert's allow-list escapes headings, paragraphs and table headers; the one below keeps what
-the course's pages use: the per-function table (FunctionScores), headings and their anchors, the
-instructor's tables, highlighted code, images. No event handler, script, style, form or frame;
-addresses only http(s), mailto or relative (bleach's protocols), so a picture pasted into a
-markdown cell (a data: address) shows as its alt text. Images of outputs are the template's.
+Markdown is rendered and cleaned by SafeMarkdown (safe_markdown.py, the formgrader's filter too):
+the instructor's cells keep headings and their anchors, tables, highlighted code and local images;
+anything a submission wrote keeps its structure and text only (no class, id, style, link or image),
+framed and labelled as the submission's. Links and images that would leave the page are shown as
+text: the page requests nothing. Outputs (``text/html`` of a notebook graded elsewhere) get the
+student's policy; the submission's maths is drawn within a budget (maths.py). Printed output is
+wrapped and scrolls inside its box: it cannot widen or stretch the page.
 """
 
 import re
 from typing import Any
 
-from bleach import ALLOWED_TAGS
 from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter
 from nbconvert.filters import get_metadata
-from nbconvert.preprocessors.sanitize import SanitizeHTML
 from traitlets import default
 
 from catkit.course import Course
 from catkit.grading.layout import Layout
+from catkit.nbgrader_plugins.cleaning import ansi_text, student_frame
 from catkit.nbgrader_plugins.maths import drop_mathjax, render_maths
-
-HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
-TAGS = sorted({*ALLOWED_TAGS, *HEADINGS, "p", "br", "hr", "div", "span", "pre", "kbd", "sub", "sup",
-               "del", "font", "img", "table", "thead", "tbody", "tr", "th", "td"})
-CELL = ["style", "align", "colspan", "rowspan"]
-ATTRIBUTES = {
-    "*": ["class"],  # pygments' highlighting, the anchor links
-    "a": ["href", "title", "name"],  # name: the instructor's <a name='4-2'> targets
-    **{heading: ["id"] for heading in HEADINGS},  # targets of the table of contents
-    "img": ["src", "alt", "title", "width", "height"],
-    "font": ["color"],
-    "table": ["style"], "th": CELL, "td": CELL,  # style: only bleach's safe CSS properties
-}
-
+from catkit.nbgrader_plugins.safe_markdown import SafeMarkdown, clean_output, page_state
 
 STYLE = """<style>
 .rendered_html table.catkit-scores { border-collapse: collapse; margin: 0.5em 0 1em; table-layout: auto; }
@@ -55,6 +43,10 @@ STYLE = """<style>
 .rendered_html table { max-width: 100%; }
 .catkit-display-maths { display: block; text-align: center; margin: 0.6em 0; }
 img.catkit-maths { display: inline; margin: 0; }
+.catkit-student { border-left: 4px solid #e3a21a; padding: 2px 0 2px 10px; margin: 4px 0; overflow-x: auto; }
+.output_text pre, .output_subarea pre { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 40em;
+  overflow: auto; }
+.output_subarea, .text_cell_render { max-width: 100%; overflow-x: auto; }
 #toc li { margin: 2px 0; }
 .catkit-toc-links { color: #555; }
 </style>
@@ -108,14 +100,26 @@ class SanitizingHTMLExporter(HTMLExporter):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._sanitizer = SanitizeHTML(parent=self, tags=TAGS, attributes=ATTRIBUTES)
+        self._markdown = SafeMarkdown(parent=self)
 
     def clean_html(self, html):
-        return self._sanitizer.sanitize_html_tags(str(html))
+        """Outputs and raw cells: a submission's, so the student's policy (framed)."""
+        return clean_output(html)
 
     @pass_context  # like the method it extends: the renderer needs the cell (attachments)
     def markdown2html(self, context, source):
-        return render_maths(self.clean_html(super().markdown2html(context, source)))
+        html, trusted = self._markdown.render(context, source)
+        if trusted:
+            return render_maths(html)
+        return student_frame(render_maths(html, page_state(context.get("resources") or {}).maths))
+
+    def _create_environment(self):
+        """Its own markdown2html, whatever ``c.HTMLExporter.filters`` gives the formgrader's exporter."""
+        environment = super()._create_environment()
+        environment.filters["markdown2html"] = self.markdown2html
+        environment.filters["clean_html"] = self.clean_html
+        environment.filters["ansi2html"] = ansi_text
+        return environment
 
     def from_notebook_node(self, nb, resources=None, **kw):
         output, resources = super().from_notebook_node(nb, resources, **kw)
@@ -129,3 +133,4 @@ class SanitizingHTMLExporter(HTMLExporter):
         yield from super().default_filters()
         yield ("clean_html", self.clean_html)
         yield ("get_metadata", image_metadata)
+        yield ("ansi2html", ansi_text)
