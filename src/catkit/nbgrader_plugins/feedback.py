@@ -11,13 +11,23 @@ import html
 from typing import Any
 
 from nbformat.v4 import new_markdown_cell
-from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
+from traitlets import List
 
 from catkit.course import Course
 from catkit.nbgrader_plugins.trust import mark_kit_cell
 
 
+def _display_data_priority() -> List:
+    """nbconvert's HTML exporter configures ``display_data_priority`` for every step of its pipeline;
+    nbgrader's base step declares it without ``config=True``, so traitlets would warn about it at every
+    ``generate_feedback`` ("Config option `display_data_priority` not recognized"). Declared as its
+    own GetGrades step does, it is taken quietly."""
+    return List(GetGrades.class_traits()["display_data_priority"].default_value).tag(config=True)
+
+
 class HideHiddenTests(ClearHiddenTests):
+    display_data_priority = _display_data_priority()
 
     def preprocess_cell(self, cell, resources, cell_index):
         hidden = self.begin_test_delimeter in cell.source
@@ -54,6 +64,8 @@ class FunctionScores(NbGraderPreprocessor):
 
     Runs after nbgrader's GetGrades, which puts each graded cell's score in its metadata.
     """
+
+    display_data_priority = _display_data_priority()
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
