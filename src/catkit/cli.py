@@ -46,7 +46,7 @@ def grade(course: Course, assignment: str, submissions: str, force: bool = False
         print(f"catkit: {SECRET_MADE.format(course.secret_path)}", file=sys.stderr)
     autograde = (functools.partial(cluster.autograde, scheduler=scheduler) if scheduler
                  else nbgrader_commands.autograde)
-    maxima, results, run = workflow.grade(course, assignment, submissions, force, autograde)
+    maxima, results, run = workflow.grade(course, assignment, submissions, force, autograde, say=_phase)
     print(workflow.table(maxima, results))
     print(f"\nAutograded notebooks: {course.autograded_dir('<student>', assignment)}/")
     print(f"Feedback:             {course.feedback_dir('<student>', assignment)}/*.html")
@@ -54,6 +54,7 @@ def grade(course: Course, assignment: str, submissions: str, force: bool = False
     print(f"Grades (CSV):         {export} (all assignments), "
           f"{export.with_name(f'grades_{assignment}.csv')} (points per function)")
     if any(result.graded for result in results):
+        _phase("Writing the class report")
         print(f"Class report:         {class_report(course, assignment)}")
     not_graded = [result for result in results if not result.graded]
     if not_graded:
@@ -61,6 +62,11 @@ def grade(course: Course, assignment: str, submissions: str, force: bool = False
     if run.returncode:  # every submission of this folder is graded: the failure is another one's
         print(f"catkit: warning: nbgrader autograde failed for other submissions in "
               f"{course.submitted_dir('*', assignment).parent.parent}; see {run.log}", file=sys.stderr)
+
+
+def _phase(text: str) -> None:
+    """One line on stderr per phase of ``catkit grade`` (nbgrader's own output goes there too)."""
+    print(f"catkit: {text}...", file=sys.stderr, flush=True)
 
 
 def class_report(course: Course, assignment: str) -> Path:

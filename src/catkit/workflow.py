@@ -123,19 +123,26 @@ def _statuses(export: Path, assignment: str) -> dict[str, str]:
                 if row["assignment"] == assignment}
 
 
+def _quiet(phase: str) -> None:
+    """Say nothing of a phase (the default of :func:`grade`)."""
+
+
 def grade(course: Course, assignment: str, submissions: Path | str, force: bool = False,
-          autograde: Autograde = nbgrader_commands.autograde) -> tuple[dict[str, float], list[StudentResult],
-                                                                      AutogradeRun]:
+          autograde: Autograde = nbgrader_commands.autograde,
+          say: Callable[[str], None] = _quiet) -> tuple[dict[str, float], list[StudentResult], AutogradeRun]:
     """Generate the student version, autograde the class (``autograde``: one local nbgrader by
-    default, or :func:`catkit.cluster.autograde` on a Dask cluster), export, write feedback.
-    Returns the points per function, a result per student and the autograde run."""
+    default, or :func:`catkit.cluster.autograde` on a Dask cluster), export, write feedback; ``say``
+    announces each phase. Returns the points per function, a result per student and the autograde run."""
     course.notebooks(assignment)  # an unknown assignment is an error before anything runs
     students = find_submissions(submissions, assignment)
+    say(f"Making the student version of {assignment} (nbgrader generate_assignment)")
     nbgrader_commands.run(course.root, "generate_assignment", assignment, "--force")
     collect(course, assignment, submissions, students)
+    say(f"Grading {len(students)} submissions (nbgrader autograde)")
     run = autograde(course, assignment, force)
     export = export_path(course)
     export.parent.mkdir(exist_ok=True)
+    say("Exporting the grades (nbgrader export)")
     nbgrader_commands.run(course.root, "export", "--to", str(export))
     statuses = _statuses(export, assignment)
     layout = course.layout(assignment)
@@ -144,6 +151,8 @@ def grade(course: Course, assignment: str, submissions: Path | str, force: bool 
         results = [StudentResult(s, function_scores(gb, assignment, s, layout), course.grading_seconds(assignment, s),
                                  statuses.get(s, NOT_GRADED + "missing from the export")) for s in students]
     if any(result.graded for result in results):  # nbgrader fails when it finds nothing graded
+        say(f"Writing the feedback of {sum(result.graded for result in results)} submissions (nbgrader "
+            "generate_feedback)")
         nbgrader_commands.run(course.root, "generate_feedback", assignment, "--force")
     return maxima, results, run
 
