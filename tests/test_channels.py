@@ -222,7 +222,7 @@ def f(op, bit=0):
         os.close(fd)
 '''
 
-# Host-wide counters: the sender holds 256 MiB or frees it; the receiver reads MemAvailable in
+# Host-wide counters: the sender holds 512 MiB or frees it; the receiver reads MemAvailable in
 # /proc/meminfo (and asks sysinfo).
 COUNTERS = COMMON + r'''
 held = []
@@ -231,10 +231,7 @@ def f(op, bit=0):
     if op == "send":
         held.clear()
         if bit:
-            block = bytearray(256 << 20)
-            for index in range(0, len(block), 4096):
-                block[index] = 1
-            held.append(block)
+            held.append(numpy.ones(64 << 20))  # 512 MiB, every page written
         return "set"
     meminfo = open("/proc/meminfo").read()
     available = [int(line.split()[1]) for line in meminfo.splitlines() if line.startswith("MemAvailable:")]
@@ -250,7 +247,7 @@ def _transmit(send: Any, receive: Any, *args: Any, concurrent: bool = False) -> 
     for bit in to_bits(MESSAGE):
         if concurrent:  # the sender blocks until the receiver reaches it
             sent: list[Any] = []
-            sender = threading.Thread(target=lambda bit=bit: sent.append(send("send", *args, bit)))
+            sender = threading.Thread(target=lambda bit=bit, sent=sent: sent.append(send("send", *args, bit)))
             sender.start()
             received.append(receive("receive", *args))
             sender.join()
@@ -315,23 +312,32 @@ def test_the_page_cache_carries_nothing_between_sandboxes() -> None:
     assert received == [["refused", errno.EPERM], ["refused", errno.EPERM]], received
 
 
+def _memory_bits(both: Any, bits: list[int]) -> list[Any]:
+    """Each bit: what the receiver reads with the sender's memory freed, then with the bit set; a
+    drop of more than 256 MiB is a 1 (two reads milliseconds apart: the host's own noise is small)."""
+    seen = []
+    for bit in bits:
+        both.send("send", 0)
+        freed = both.receive("receive")
+        both.send("send", bit)
+        now = both.receive("receive")
+        if freed[0] is None or now[0] is None or freed[1] or now[1]:
+            return [freed, now]
+        seen.append(int(freed[0] - now[0] > 256 * 1024))
+    return seen
+
+
 def test_host_memory_counters_carry_nothing_between_sandboxes() -> None:
-    """/proc/meminfo (and sysinfo) show the host's free memory, which any sandbox changes: 256
+    """/proc/meminfo (and sysinfo) show the host's free memory, which any sandbox changes: 512
     MiB held or not is a bit. Masked, the file reads empty, and sysinfo is refused."""
-    bits = [1, 0, 1, 1, 0]
+    bits = to_bits(MESSAGE[:1])
     with pair(COUNTERS, SETTINGS, without=["host counters"], unmasked=True) as open_:
-        seen = []
-        for bit in bits:
-            open_.send("send", bit)
-            seen.append(open_.receive("receive"))
-    available = [kib for kib, _ in seen]
-    assert all(error == 0 for _, error in seen), seen
-    # Each bit: MemAvailable moves by about 256 MiB (its neighbours on the host add noise).
-    decoded = [int(kib < max(available) - 128 * 1024) for kib in available]
-    assert decoded == bits, f"the control did not pass the bits: {seen}"
+        leaked = _memory_bits(open_, bits)
+        if leaked != bits:  # a neighbour's burst on a shared host: once more
+            leaked = _memory_bits(open_, bits)
+    assert leaked == bits, f"the control did not pass the bits: {leaked}"
     with pair(COUNTERS, SETTINGS) as closed:
-        closed.send("send", 1)
-        assert closed.receive("receive") == [None, errno.EPERM]
+        assert _memory_bits(closed, bits) == [[None, errno.EPERM], [None, errno.EPERM]]
 
 
 PROC_PROBE = f"""
@@ -356,7 +362,7 @@ def test_host_wide_proc_files_are_masked_and_numpy_still_works() -> None:
 # Every other refused call, one by one in a sandbox: EPERM (clone3: ENOSYS, so that the C
 # library falls back to clone, whose flags the filter reads).
 REFUSED_CALLS = COMMON + r'''
-NUMBERS = {name: numbers[0 if X86 else 1] for name, numbers in %r.items()}
+NUMBERS = {name: numbers[0 if X86 else 1] for name, numbers in TABLE.items()}
 def f(name):
     args = {"futex": (0, 0, 0), "futex_wake": (0, 1, 1, 2), "futex_wait": (0, 0, 1, 2),
             "fcntl": (0, 5, 0), "shmctl": (0, 11, 0), "clone": (0x10000000 | 17, 0, 0, 0, 0)}.get(name, (0, 0, 0, 0))
@@ -364,7 +370,7 @@ def f(name):
     if number is None:
         return "absent"
     return syscall(number, *[ctypes.c_long(a) for a in args])[1]
-''' % (seccomp._NUMBERS,)
+'''.replace("TABLE", repr(seccomp.NUMBERS))
 
 
 @pytest.mark.parametrize("name", sorted({call for rule in seccomp.RULES for call in rule.calls}))
@@ -408,3 +414,35 @@ def test_rules_are_known() -> None:
     for machine in ("x86_64", "aarch64"):
         assert len(seccomp.program(machine) or b"") % 8 == 0
     assert remote.StudentSandbox  # the pair helper builds on it
+
+
+# Open: counts the kernel keeps per user, shown to every process of that user. /proc/<pid>/status
+# (SigQ) gives the number of signals pending for the whole user nobody; a sender holding 100
+# signals pending (blocked) or none passes a bit. Closing it takes a user (or a user namespace)
+# per sandbox instead of the shared nobody; the same holds for the pipe buffers a user may hold
+# (fs.pipe-user-pages-soft). See README, Sandbox.
+SIGNALS = r'''
+import os, signal
+def f(op, bit=0):
+    if op == "send":
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGRTMIN])
+        while signal.sigpending():
+            signal.sigwait([signal.SIGRTMIN])  # one instance at a time: drain what was queued
+        for _ in range(100 * bit):
+            os.kill(os.getpid(), signal.SIGRTMIN)
+        return "set"
+    status = open("/proc/self/status").read()
+    return int([line for line in status.splitlines() if line.startswith("SigQ:")][0].split()[1].split("/")[0])
+'''
+
+
+@pytest.mark.xfail(strict=True, reason="open: the pending signals of the user nobody (SigQ) are "
+                   "counted across sandboxes; needs a user per sandbox")
+def test_pending_signal_counts_carry_nothing_between_sandboxes() -> None:
+    bits = to_bits(MESSAGE[:1])
+    with pair(SIGNALS, SETTINGS) as both:
+        counts = []
+        for bit in bits:
+            both.send("send", bit)
+            counts.append(both.receive("receive"))
+    assert [int(count >= 100) for count in counts] != bits, counts

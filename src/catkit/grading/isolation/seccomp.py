@@ -53,7 +53,7 @@ _ARCHES: dict[str, tuple[int, int | None]] = {"x86_64": (0xC000003E, 0x40000000)
 # System call numbers from the kernel's tables (arch/x86/entry/syscalls/syscall_64.tbl and
 # include/uapi/asm-generic/unistd.h, which aarch64 uses): (x86_64, aarch64), None where the call
 # does not exist on that machine. A number the running kernel does not know is harmless to refuse.
-_NUMBERS: dict[str, tuple[int | None, int | None]] = {
+NUMBERS: dict[str, tuple[int | None, int | None]] = {
     "add_key": (248, 217), "request_key": (249, 218), "keyctl": (250, 219),
     "mq_open": (240, 180), "mq_unlink": (241, 181), "mq_timedsend": (242, 182),
     "mq_timedreceive": (243, 183), "mq_notify": (244, 184), "mq_getsetattr": (245, 185),
@@ -67,7 +67,7 @@ _NUMBERS: dict[str, tuple[int | None, int | None]] = {
     "io_uring_setup": (425, 425), "io_uring_enter": (426, 426), "io_uring_register": (427, 427),
     "io_setup": (206, 0),
     "shmctl": (31, 195), "unshare": (272, 97), "setns": (308, 268), "clone": (56, 220), "clone3": (435, 435),
-    "sysinfo": (99, 179), "syslog": (103, 116),
+    "sysinfo": (99, 179), "syslog": (103, 116), "sched_setaffinity": (203, 122),
     "perf_event_open": (298, 241), "userfaultfd": (323, 282), "bpf": (321, 280),
     "process_madvise": (440, 440), "kcmp": (312, 272),
     "name_to_handle_at": (303, 264), "open_by_handle_at": (304, 265), "memfd_secret": (447, 447),
@@ -130,6 +130,9 @@ RULES: tuple[Rule, ...] = (
     Rule("clone3", ("clone3",), "nosys"),
     # The host's free memory, process count and load (sysinfo), and the kernel log (syslog).
     Rule("host counters", ("sysinfo", "syslog")),
+    # Choosing one's core: a sandbox that shares a core with another times it best (the timing
+    # channel of README, Sandbox); the scheduler places sandboxes as it likes.
+    Rule("cpu placement", ("sched_setaffinity",)),
     # Tools of side channels and kernel exploits that graded functions never need.
     Rule("side-channel tools", ("perf_event_open", "userfaultfd", "bpf", "process_madvise", "kcmp",
                                 "name_to_handle_at", "open_by_handle_at", "memfd_secret")),
@@ -137,7 +140,7 @@ RULES: tuple[Rule, ...] = (
 REFUSED = ("add_key, request_key, keyctl, the POSIX message queue calls, futexes that are not "
            "process-private, file locks and leases (flock, fcntl), inotify, fanotify and F_NOTIFY, "
            "page-cache probes (mincore, cachestat, preadv2, fadvise64, readahead), io_uring and kernel "
-           "AIO, SHM_LOCK, new namespaces, sysinfo, syslog, perf_event_open, userfaultfd, bpf, "
+           "AIO, SHM_LOCK, new namespaces, sysinfo, syslog, sched_setaffinity, perf_event_open, userfaultfd, bpf, "
            "process_madvise, kcmp, file handles and memfd_secret")
 
 # Classic BPF: the instructions used here, and seccomp's return values.
@@ -196,7 +199,7 @@ def program(machine: str | None = None, without: Collection[str] = ()) -> bytes 
     # One comparison per system call, jumping to its rule's action.
     for number, target in [(numbers[column], f"rule {rule.name}" if rule.action not in ("refuse", "nosys")
                             else "deny" if rule.action == "refuse" else "nosys")
-                           for rule in rules for numbers in [_NUMBERS[call] for call in rule.calls]]:
+                           for rule in rules for numbers in [NUMBERS[call] for call in rule.calls]]:
         if number is not None:
             bpf.op(_JEQ, number, target, None)
     bpf.label("allow")
