@@ -16,8 +16,8 @@ The clock is the student sandbox's CPU time, all its processes together, as its 
 counts it (:meth:`~catkit.grading.isolation.cgroups.Group.cpu_seconds`): the same on a quiet
 machine and on a busy one. The group caps the sandbox at one core, so a request cannot use its
 seconds of CPU before as many seconds have passed on the wall clock: until then the grader just
-waits on the socket, reading nothing (a fast call costs one read of the group's CPU time, a few
-microseconds). Past that moment it looks at the sandbox every ``IDLE_SLICE``:
+waits on the socket (a call costs two reads of the group's CPU time, before and after, a few
+microseconds each). Past that moment it looks at the sandbox every ``IDLE_SLICE``:
 
 - its CPU seconds used up: the cell fails, "did not finish within 3 s of CPU time";
 - it is waiting on itself (every thread asleep, none running or waiting for a CPU, and no CPU
@@ -60,8 +60,9 @@ IDLE_SLICE = 0.1   # once its seconds have passed on the wall clock, a request l
 IDLE_CPU = 0.002   # CPU seconds a sandbox may use in one slice and still count as waiting on itself
 # The wall-clock backstop of a request that may use S seconds of CPU: BACKSTOP_FACTOR * S +
 # BACKSTOP_SECONDS. A sandbox gets one core when the machine is quiet: reaching this means that it
-# got less than a fifth of one (or was stopped) for that long.
-BACKSTOP_FACTOR = 5.0
+# got less than a tenth of one (or was stopped) for that long. (A function that calls a reference
+# function in an endless loop uses about half a core itself, the reference the other half.)
+BACKSTOP_FACTOR = 10.0
 BACKSTOP_SECONDS = 30.0
 WAITED = "it waited without using the CPU (sleeping, or blocked?)"
 
@@ -247,7 +248,8 @@ class CellSession:
 
     def _look(self, limit: _Request) -> None:
         """Past the request's or the cell's seconds on the wall clock: end the session if its CPU
-        time is used up or it is waiting on itself; a backstop reached is a GraderFault."""
+        time is used up or it is waiting on itself; a backstop reached is a GraderFault (the
+        sandbox is computing, or stopped, but the machine did not give it its CPU time)."""
         if limit.sample[1] is None:  # the wall clock is the clock
             self._over(limit, "wall")
         now, cpu = time.monotonic(), self._cpu()
@@ -255,14 +257,15 @@ class CellSession:
         if cpu >= limit.cpu_end:
             self._over(limit, "cpu")
         (then, before), limit.sample = limit.sample, (now, cpu)
-        if now - then >= IDLE_SLICE * 0.9 and cpu - (before or cpu) < IDLE_CPU and self._waiting_on_itself():
+        if (now >= limit.mark and now - then >= IDLE_SLICE * 0.9 and cpu - (before or cpu) < IDLE_CPU
+                and self._waiting_on_itself()):
             self._over(limit, "waited")
         if now >= limit.backstop:
             self.kill()
             self.fault = GraderFault(
-                f"the student sandbox got {cpu - (self.cpu_start or 0.0):.1f} s of CPU time in "
+                f"the student sandbox got only {cpu - (self.cpu_start or 0.0):.1f} s of CPU time in "
                 f"{now - self.started:.0f} s on the wall clock (the machine is overloaded, or the sandbox was "
-                f"stopped), short of its {self.seconds:.1f} s: grading was cut off through no fault of the student's")
+                "stopped): grading was cut off through no fault of the student's")
             raise self.fault
 
     def _waiting_on_itself(self) -> bool:
@@ -278,8 +281,10 @@ class CellSession:
             if sandbox is not None:
                 selector.register(sandbox.control, selectors.EVENT_READ)
             while True:
-                # Until its mark, nothing can be used up; past it, a look every slice.
-                look = max(limit.mark, limit.sample[0] + IDLE_SLICE) if limit.sample[1] is not None else limit.mark
+                # Until its mark, nothing can be used up; past it, a look every slice (and one at the backstop).
+                look = limit.mark
+                if limit.sample[1] is not None:
+                    look = min(max(look, limit.sample[0] + IDLE_SLICE), limit.backstop)
                 ready = {key.fileobj for key, _ in selector.select(max(0.0, look - time.monotonic()))}
                 if self.sock in ready:
                     return
