@@ -50,6 +50,10 @@ def resolve_settings(sandbox: str, cgroups: str, limits: Limits, warn: Callable[
             warn(f"WARNING: sandboxes are not capped as a whole on this host ({why_not}): memory and "
                  "processes are capped per process and per user only (rlimits)")
         use_cgroups = why_not is None
+        no_cpu = control_groups.cpu_available() if use_cgroups else None
+        if no_cpu:
+            warn(f"WARNING: sandboxes get no CPU cap nor CPU accounting on this host ({no_cpu}): time limits are "
+                 "wall-clock seconds, so grades can depend on the machine's load")
     return Settings(mode=mode, cgroups=use_cgroups, limits=limits)
 
 
