@@ -6,10 +6,12 @@ The test is the clock: it sets a bit in the sender, then asks the receiver what 
 bit, so no verdict depends on the machine's speed (waits inside the sandboxes are bounded, as a
 backstop only).
 
-``without`` (seccomp rules to leave out) and ``unmasked`` (no /proc masks) start the pair with a
-protection removed, to show that data crosses without it: the sandbox is then started with
-``seccomp.filter_fd(without=...)`` and ``launch.command(masked=())``, patched in only while these
-two sandboxes start (a sandbox reads its filter and its argv once, when it starts).
+``without`` (seccomp rules to leave out), ``unmasked`` (no /proc masks) and ``same_user`` (both
+sandboxes run as one user, as they all ran as ``nobody`` once) start the pair with a protection
+removed, to show that data crosses without it: the sandbox is then started with
+``seccomp.filter_fd(without=...)``, ``launch.command(masked=())``, or ``users.claim`` answering one
+UID the pair claimed (and ``users.release`` leaving it), patched in only while these two sandboxes
+start (a sandbox reads its filter, its argv and its user once, when it starts).
 """
 
 from __future__ import annotations
@@ -21,48 +23,59 @@ from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from catkit.grading import remote
-from catkit.grading.isolation import handle, launch, seccomp
+from catkit.grading.isolation import handle, launch, seccomp, users
 from catkit.grading.isolation.handle import SandboxHandle
 from catkit.grading.job import Settings
 from conftest import PREAMBLE
 
 
 class OwnSandbox(remote.StudentSandbox):
-    """A student sandbox started with the given seccomp rules left out and /proc masks (never a
-    spare of handle.student_sandbox, which later tests would get)."""
+    """A student sandbox started with the given seccomp rules left out, /proc masks, and user
+    (``uid``: that one rather than a user of its own) (never a spare of handle.student_sandbox,
+    which later tests would get)."""
 
-    def __init__(self, settings: Settings, without: Collection[str] = (), unmasked: bool = False) -> None:
+    def __init__(self, settings: Settings, without: Collection[str] = (), unmasked: bool = False,
+                 uid: int | None = None) -> None:
         super().__init__(settings)
-        self.without, self.unmasked = tuple(without), unmasked
+        self.without, self.unmasked, self.uid = tuple(without), unmasked, uid
 
     def get(self) -> SandboxHandle:
         if self.sandbox is None or not self.sandbox.alive():
             self.discard()
-            with _protections(self.without, self.unmasked):
+            with _protections(self.without, self.unmasked, self.uid):
                 self.sandbox = SandboxHandle("student", self.settings).ready()
+            if self.uid is not None:
+                self.sandbox.uid = None  # the pair's user: the pair frees it, once both sandboxes are closed
             self.baseline = self.sandbox.processes()
         return self.sandbox
 
 
 @contextlib.contextmanager
-def _protections(without: Collection[str], unmasked: bool) -> Iterator[None]:
+def _protections(without: Collection[str], unmasked: bool, uid: int | None = None) -> Iterator[None]:
     real_filter, real_command = seccomp.filter_fd, launch.command
+    real_claim, real_release = users.claim, users.release
     if without:
         seccomp.filter_fd = functools.partial(real_filter, without=without)  # type: ignore[assignment]
     if unmasked:
         launch.command = functools.partial(real_command, masked=(), masked_folders=())  # type: ignore[assignment]
+    if uid is not None:
+        users.claim = lambda: uid  # type: ignore[assignment]
+        users.release = lambda uid, wait=0.0: None  # type: ignore[assignment]
     try:
         yield
     finally:
         seccomp.filter_fd, launch.command = real_filter, real_command  # type: ignore[assignment]
+        users.claim, users.release = real_claim, real_release  # type: ignore[assignment]
 
 
 class Pair:
     """Two sandboxes, each with the student's cell ``source`` defined, alive together."""
 
-    def __init__(self, source: str, settings: Settings, without: Collection[str] = (), unmasked: bool = False) -> None:
+    def __init__(self, source: str, settings: Settings, without: Collection[str] = (), unmasked: bool = False,
+                 same_user: bool = False) -> None:
         self.settings = settings
-        self.sandboxes = [OwnSandbox(settings, without, unmasked) for _ in range(2)]
+        self.shared_uid = users.claim() if same_user else None  # claimed for both, freed by close
+        self.sandboxes = [OwnSandbox(settings, without, unmasked, self.shared_uid) for _ in range(2)]
         self.sessions: list[remote.CellSession] = []
         references = handle.reference_sandbox(settings, PREAMBLE, {})
         try:
@@ -81,11 +94,15 @@ class Pair:
             session.close()
         for sandbox in self.sandboxes:
             sandbox.close()
+        if self.shared_uid is not None:
+            users.release(self.shared_uid)
+            self.shared_uid = None
 
 
 @contextlib.contextmanager
-def pair(source: str, settings: Settings, without: Collection[str] = (), unmasked: bool = False) -> Iterator[Pair]:
-    both = Pair(source, settings, without, unmasked)
+def pair(source: str, settings: Settings, without: Collection[str] = (), unmasked: bool = False,
+         same_user: bool = False) -> Iterator[Pair]:
+    both = Pair(source, settings, without, unmasked, same_user)
     try:
         yield both
     finally:

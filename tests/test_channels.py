@@ -1,13 +1,14 @@
 """No channel between two sandboxes graded at the same moment (issue 19, part 1).
 
-Every sandbox runs as nobody and reads the same files (the Python installation, numpy), so the
-kernel objects it keys by file, inode or user are the same in every sandbox, whatever the
-namespaces: student A's function passed its hidden arguments to student B's, which called the
-reference and sent the answer back, through shared futexes on numpy's library (5/5 for no code).
-Each test here starts two live sandboxes and tries to pass a message from one to the other
-through one channel: with the sandbox's protections nothing crosses (the calls fail with EPERM,
-the /proc file reads empty); with that one protection removed (``channels.pair(without=...)``,
-``unmasked=True``), the message crosses, so the test can fail. The test is the clock: it sets a
+Every sandbox reads the same files (the Python installation, numpy), so the kernel objects it keys
+by file or inode are the same in every sandbox, whatever the namespaces: student A's function
+passed its hidden arguments to student B's, which called the reference and sent the answer back,
+through shared futexes on numpy's library (5/5 for no code); and when every sandbox ran as nobody,
+so were the counts the kernel keeps per user. Each test here starts two live sandboxes and tries to
+pass a message from one to the other through one channel: with the sandbox's protections nothing
+crosses (the calls fail with EPERM, the /proc file reads empty, the count is the receiver's own);
+with that one protection removed (``channels.pair(without=...)``, ``unmasked=True``,
+``same_user=True``), the message crosses, so the test can fail. The test is the clock: it sets a
 bit in the sender, then asks the receiver (see tests/channels.py).
 """
 
@@ -22,7 +23,7 @@ import numpy as np
 import pytest
 
 from catkit.grading import remote
-from catkit.grading.isolation import cgroups, launch, seccomp
+from catkit.grading.isolation import cgroups, launch, seccomp, users
 from catkit.grading.job import Settings
 from catkit.grading.limits import Limits
 from channels import from_bits, pair, to_bits
@@ -416,11 +417,12 @@ def test_rules_are_known() -> None:
     assert remote.StudentSandbox  # the pair helper builds on it
 
 
-# Open: counts the kernel keeps per user, shown to every process of that user. /proc/<pid>/status
-# (SigQ) gives the number of signals pending for the whole user nobody; a sender holding 100
-# signals pending (blocked) or none passes a bit. Closing it takes a user (or a user namespace)
-# per sandbox instead of the shared nobody; the same holds for the pipe buffers a user may hold
-# (fs.pipe-user-pages-soft). See README, Sandbox.
+# Counts the kernel keeps per user, shown to every process of that user: /proc/<pid>/status (SigQ)
+# gives the number of signals pending for the whole user; a sender holding 100 signals pending
+# (blocked) or none passes a bit to every other process of its user. Each sandbox runs as a user of
+# its own (catkit/grading/isolation/users.py), so the receiver sees only its own; with both sandboxes
+# as one user (``same_user=True``, as every sandbox ran as nobody once) the message crosses. The
+# same holds for the pipe buffers a user may hold (fs.pipe-user-pages-soft). See README, Sandbox.
 SIGNALS = r'''
 import os, signal
 def f(op, bit=0):
@@ -436,13 +438,22 @@ def f(op, bit=0):
 '''
 
 
-@pytest.mark.xfail(strict=True, reason="open: the pending signals of the user nobody (SigQ) are "
-                   "counted across sandboxes; needs a user per sandbox")
-def test_pending_signal_counts_carry_nothing_between_sandboxes() -> None:
+def _signal_counts(same_user: bool) -> tuple[list[int], list[int]]:
+    """The bits sent, and the SigQ count the receiver read after each."""
     bits = to_bits(MESSAGE[:1])
-    with pair(SIGNALS, SETTINGS) as both:
+    with pair(SIGNALS, SETTINGS, same_user=same_user) as both:
+        own = [sandbox.get().uid for sandbox in both.sandboxes]  # None: the pair's shared user
+        assert own == [None, None] if same_user else (own[0] != own[1] and all(map(users.in_range, own))), own
         counts = []
         for bit in bits:
             both.send("send", bit)
             counts.append(both.receive("receive"))
-    assert [int(count >= 100) for count in counts] != bits, counts
+    return bits, counts
+
+
+def test_pending_signal_counts_carry_nothing_between_sandboxes() -> None:
+    bits, counts = _signal_counts(same_user=False)
+    assert [int(count >= 100) for count in counts] == [0] * len(bits), counts
+    # The control: both sandboxes as one user, the message crosses.
+    bits, counts = _signal_counts(same_user=True)
+    assert [int(count >= 100) for count in counts] == bits, counts

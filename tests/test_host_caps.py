@@ -1,7 +1,8 @@
 """A sandbox's caps, measured on the host from outside: its control group holds the memory its
 processes take, whatever the kind (anonymous in many processes, memfd files, System V shared
-memory), and the number of its processes, whatever other processes of the user ``nobody`` run on
-the host. Each cap is also shown missing without a control group, so these tests can fail.
+memory), and the number of its processes, whatever processes of other users (``nobody``, the user
+of another sandbox) run on the host. Each cap is also shown missing without a control group (and
+the process count shared with a user per sandbox removed), so these tests can fail.
 
 The host is shared (other graders, other test suites): host memory is measured as
 MemTotal - MemAvailable, sampled every 20 ms, as a rise over a baseline taken just before; a
@@ -21,7 +22,7 @@ import pytest
 
 from catkit.errors import GraderFault
 from catkit.grading import harness, reference, remote
-from catkit.grading.isolation import cgroups, handle, launch
+from catkit.grading.isolation import cgroups, handle, launch, users
 from catkit.grading.job import Job
 from conftest import PREAMBLE, SOURCE_NB
 from test_worker import REFERENCES, SETTINGS, worker
@@ -41,8 +42,8 @@ CAP_MB = 512
 # here), and what the neighbours on a shared machine allocate meanwhile.
 MARGIN_MB = 256
 CAPPED = SETTINGS.with_limits({"timeout": 20, "cell_time_limit": 30, "memory_limit_mb": CAP_MB})
-# Rlimits only: RLIMIT_AS per process. Its RLIMIT_NPROC, raised, leaves room for the processes of
-# nobody that other graders on a shared host run: this control is about memory.
+# Rlimits only: RLIMIT_AS per process. Its RLIMIT_NPROC (per user: the sandbox's own), raised: this
+# control is about memory.
 UNCAPPED = dataclasses.replace(CAPPED, cgroups=False).with_limits({"max_processes": 4096})
 
 # Four children each write up to 1 GiB, every page (RLIMIT_AS, memory_limit_mb per process, stops each
@@ -364,36 +365,43 @@ def f(x):
         assert f(0) == ["SharedMemory", "/dev/shm"]
 
 
-def nobody_processes_on_the_host():
+NOBODY = 65534
+
+
+def processes_on_the_host(uid):
     count = 0
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
-            uid = next(line for line in status.read_text().splitlines() if line.startswith("Uid:"))
+            line = next(line for line in status.read_text().splitlines() if line.startswith("Uid:"))
         except (OSError, StopIteration):
             continue
-        count += uid.split()[1] == str(launch.NOBODY)
+        count += line.split()[1] == str(uid)
     return count
 
 
 @contextlib.contextmanager
-def nobody_sleepers(count=40):
-    """``count`` processes of the user nobody, outside any sandbox, for the test's duration."""
+def other_users_sleepers(count=40):
+    """``count`` processes of the user nobody, and ``count`` of a user claimed as another sandbox's
+    (its UID, yielded), outside any sandbox, for the test's duration: each more than a sandbox may run."""
     sleepers = []
+    uid = users.claim()
     try:
-        for _ in range(count):
-            sleepers.append(subprocess.Popen(
-                ["setpriv", f"--reuid={launch.NOBODY}", f"--regid={launch.NOBODY}", "--clear-groups",
-                 "sleep", "120"], stdin=subprocess.DEVNULL))
+        for user in (NOBODY, uid):
+            for _ in range(count):
+                sleepers.append(subprocess.Popen(
+                    ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "sleep", "120"],
+                    stdin=subprocess.DEVNULL))
         deadline = time.monotonic() + 10
-        while nobody_processes_on_the_host() < count and time.monotonic() < deadline:
+        while min(map(processes_on_the_host, (NOBODY, uid))) < count and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert nobody_processes_on_the_host() >= count > SETTINGS.limits.max_processes
-        yield sleepers
+        assert min(map(processes_on_the_host, (NOBODY, uid))) >= count > SETTINGS.limits.max_processes
+        yield uid
     finally:
         for sleeper in sleepers:
             sleeper.kill()
         for sleeper in sleepers:
             sleeper.wait()
+        users.release(uid)
 
 
 FORKS_ONCE = '''import os
@@ -414,16 +422,23 @@ def f(x):
 '''
 
 
-def test_other_nobody_processes_on_the_host_do_not_count_against_a_sandbox():
-    with nobody_sleepers():
+@pytest.mark.parametrize("with_cgroups", [True, False], ids=["control group", "rlimits only"])
+def test_processes_of_other_users_do_not_count_against_a_sandbox(with_cgroups):
+    """Nobody's processes, and another sandbox's, with or without a control group: RLIMIT_NPROC,
+    the fallback, counts only the processes of the sandbox's own user."""
+    settings = SETTINGS if with_cgroups else dataclasses.replace(SETTINGS, cgroups=False)
+    with other_users_sleepers():
         handle.close_all()  # both sandboxes start now, among the sleepers
-        with worker(FORKS_ONCE) as f:
-            assert f(41) == 42
+        try:
+            with worker(FORKS_ONCE, settings=settings) as f:
+                assert f(41) == 42
+        finally:
+            handle.close_all()
 
 
 def test_a_fork_bomb_stays_within_the_sandboxs_own_process_cap():
     cap = SETTINGS.limits.max_processes
-    with nobody_sleepers():
+    with other_users_sleepers():
         students = remote.StudentSandbox(SETTINGS)
         start = time.monotonic()
         try:
@@ -443,20 +458,29 @@ def test_a_fork_bomb_stays_within_the_sandboxs_own_process_cap():
     assert watch.group_dirs and not any(folder.exists() for folder in watch.group_dirs), "its group is left"
 
 
-def test_without_a_control_group_other_nobody_processes_make_a_grader_fault_not_a_zero():
-    """The control: RLIMIT_NPROC, the fallback, counts every process of nobody on the host. The
-    same submission, among the same processes, grades with a control group."""
+def test_without_a_control_group_a_user_per_sandbox_keeps_other_processes_out_of_its_count():
+    """RLIMIT_NPROC, the fallback, counts every process of the sandbox's user on the host: with a
+    user of its own, the submission grades among 40 processes of another sandbox's user and 40 of
+    nobody. The control: the same submission, its sandboxes started as that other sandbox's user (as
+    when every sandbox ran as nobody), is a grader fault (never a zero)."""
     layout, references = reference.from_notebook(SOURCE_NB)
     job = Job("student", (("sigmoid_checks", "assert sigmoid(0) == 0.5\n"),),
                       {"sigmoid": "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"}, references, "s" * 32, layout)
+    rlimits_only = dataclasses.replace(SETTINGS, cgroups=False)
     try:
-        with nobody_sleepers():
+        with other_users_sleepers() as other:
             handle.close_all()
-            with pytest.raises(GraderFault, match="could not start") as fault:
-                harness.grade(job, dataclasses.replace(SETTINGS, cgroups=False))
-            print(f"\nwithout a control group, among 40 nobody processes: GraderFault: {fault.value}")
-            handle.close_all()
-            outputs = harness.grade(job, SETTINGS).outputs["sigmoid_checks"]
+            outputs = harness.grade(job, rlimits_only).outputs["sigmoid_checks"]
             assert outputs == [], outputs  # passed: no error, nothing printed
+            handle.close_all()
+            real_claim, real_release = users.claim, users.release
+            users.claim, users.release = (lambda: other), (lambda uid, wait=0.0: None)
+            try:
+                with pytest.raises(GraderFault, match="could not start") as fault:
+                    harness.grade(job, rlimits_only)
+            finally:
+                handle.close_all()  # (their user is the sleepers', freed with them)
+                users.claim, users.release = real_claim, real_release
+            print(f"\nwithout a control group, as the user of 40 other processes: GraderFault: {fault.value}")
     finally:
         handle.close_all()

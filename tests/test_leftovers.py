@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from catkit import nbgrader_commands
-from catkit.grading.isolation import cgroups, launch
+from catkit.grading.isolation import cgroups, launch, users
 from conftest import MISTAKES, REPO, make_course, release_nb, solved, submit
 from dask_cluster import wait_until
 from processes import alive, descendants, remove_stale_folders
@@ -85,17 +85,27 @@ def _everything_in(folder):
     return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
 
 
+def _sandbox_shm():
+    """Entries of the host's /dev/shm owned by a sandbox's user."""
+    return {entry.name for entry in os.scandir("/dev/shm") if users.in_range(entry.stat().st_uid)}
+
+
 def test_a_clean_run_leaves_nothing_behind(template, tmp_path):
     root, scratch = _course(template, tmp_path)
-    nobody_shm = {entry.name for entry in os.scandir("/dev/shm") if entry.stat().st_uid == launch.NOBODY}
+    sandbox_shm = _sandbox_shm()
+    claims = scratch / f"catkit-{os.geteuid()}" / "uids"
     run = _start(root, scratch)
-    pids = _watch(run)
+    claimed = []  # the users of the run's sandboxes, seen while it runs
+    pids = _watch(run, until=lambda: claimed.extend(path.name for path in claims.glob("*")) or claimed)
+    pids |= _watch(run)
+    assert claimed and all(users.in_range(int(uid)) for uid in claimed), claimed
     assert run.wait(timeout=RUN_SECONDS) == 0, run.stdout.read()[-3000:]
     assert pids, "no grading process was seen"
+    assert not claims.exists(), f"grading left claims on sandbox users: {_everything_in(claims)}"
     assert _everything_in(scratch) == [], "grading left files or folders in its temporary folder"
     assert _groups_of(pids) == [], "grading left control groups"
     assert _ipc_of(pids) == []
-    assert {e.name for e in os.scandir("/dev/shm") if e.stat().st_uid == launch.NOBODY} <= nobody_shm
+    assert _sandbox_shm() <= sandbox_shm
     assert not [pid for pid in pids if alive(pid)], "a grading process outlived nbgrader"
 
 

@@ -19,7 +19,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 import catkit
 from catkit.grading import layout, limits
-from catkit.grading.isolation import launch
+from catkit.grading.isolation import launch, users
 from catkit.grading.job import Settings
 
 KIT = Path(catkit.__file__).resolve().parent
@@ -66,7 +66,7 @@ def _bubblewrap_command(monkeypatch):
     """The argv that starts a student sandbox with bubblewrap (computed; nothing is run)."""
     monkeypatch.setattr(launch, "bubblewrap", lambda: "/usr/bin/bwrap")
     monkeypatch.setattr(launch.shutil, "which", lambda name: f"/usr/bin/{name}")
-    return launch.command("bwrap", "student", 3, 4)
+    return launch.command("bwrap", "student", 3, 4, uid=users.FIRST + 7)
 
 
 def _binds(argv):
@@ -87,6 +87,11 @@ def test_the_sandbox_binds_no_kit_path_but_the_sandboxed_folder(monkeypatch):
 def test_the_zygote_is_started_from_the_sandboxed_package_alone(monkeypatch):
     argv = _bubblewrap_command(monkeypatch)
     assert argv[-8:] == [sys.executable, "-I", "-c", launch.ZYGOTE_ENTRY, launch.MOUNT, "student", "3", "isolated"]
+    uid = users.FIRST + 7  # a user of the sandbox's own, user and group
+    assert argv[argv.index("--") + 1:argv.index("--") + 6] == [
+        "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs"]
+    with pytest.raises(ValueError, match="a user of its own"):
+        launch.command("bwrap", "student", 3, 4)
     assert "from sandboxed.zygote import main" in launch.ZYGOTE_ENTRY and "catkit" not in launch.ZYGOTE_ENTRY
     # Without bubblewrap, the same package, from the host's folder.
     assert launch.command("none", "student", 3)[4:] == [str(SANDBOXED.parent), "student", "3", "shared"]

@@ -254,9 +254,9 @@ _libc.syscall.restype = ctypes.c_long
 NUMBERS = {"x86_64": {"add_key": 248, "keyctl": 250, "mq_open": 240},
            "aarch64": {"add_key": 217, "keyctl": 219, "mq_open": 180}}[os.uname().machine]
 def f(call):
-    if call == "add_key":  # a key in nobody's user keyring, which every sandbox shares
+    if call == "add_key":  # a key in the user's keyring, which outlives the sandbox (its user is reused)
         result = _libc.syscall(NUMBERS[call], b"user", b"catkit-relay", b"answer", 6, ctypes.c_long(-4))
-    elif call == "keyctl":  # search nobody's user keyring for a key another sandbox left
+    elif call == "keyctl":  # search the user's keyring for a key an earlier sandbox of that user left
         result = _libc.syscall(NUMBERS[call], 10, ctypes.c_long(-4), b"user", b"catkit-relay", 0)
     else:  # a POSIX message queue, to pass data to the next test cell's child
         result = _libc.syscall(NUMBERS[call], b"catkit-relay", os.O_CREAT | os.O_RDWR, 0o600, None)
@@ -267,9 +267,10 @@ def f(call):
 @SANDBOXED
 @pytest.mark.parametrize("call", ["add_key", "keyctl", "mq_open"])
 def test_kernel_keyrings_and_message_queues_are_refused(call):
-    """Keys live in the kernel, per user, beyond any namespace: every sandbox runs as nobody, so a
-    key one student's function adds is readable by another's (a relay of the reference's answers
-    from a later function to an earlier one, found by the red team). The seccomp filter refuses
-    those calls (catkit/grading/isolation/seccomp.py)."""
+    """Keys live in the kernel, per user, beyond any namespace, and outlive the sandbox: when every
+    sandbox ran as nobody, a key one student's function added was readable by another's (a relay of
+    the reference's answers from a later function to an earlier one, found by the red team); a
+    sandbox's user is reused by later sandboxes. The seccomp filter refuses those calls
+    (catkit/grading/isolation/seccomp.py)."""
     with worker(KERNEL_OBJECTS) as f:
         assert f(call) == [-1, 1], f"{call} was not refused with EPERM"

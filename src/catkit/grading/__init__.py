@@ -1,7 +1,7 @@
 """The grading engine, in three layers separated by trust.
 
-1. :mod:`catkit.grading.sandboxed`: the code that runs INSIDE a sandbox, as ``nobody``, next to
-   student code (the zygote, the student's session, the reference oracle, the wire format). It is
+1. :mod:`catkit.grading.sandboxed`: the code that runs INSIDE a sandbox, as a user of its own, next
+   to student code (the zygote, the student's session, the reference oracle, the wire format). It is
    the only kit code a sandbox can read, so it imports only the standard library, numpy and its
    own modules (relative imports), and trusts nothing it receives.
 2. :mod:`catkit.grading.isolation`: what starts and holds sandboxes (bubblewrap, rlimits, control

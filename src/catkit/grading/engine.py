@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from catkit.errors import GraderFault
 from catkit.grading.dask_pool import DaskGradingPool
 from catkit.grading.isolation import cgroups as control_groups
-from catkit.grading.isolation import launch, scratch
+from catkit.grading.isolation import launch, scratch, users
 from catkit.grading.job import Job, Result, Settings
 from catkit.grading.limits import LIMIT_NAMES, Limits
 from catkit.grading.pools import GradingPool, LocalGradingPool
@@ -36,6 +36,7 @@ def resolve_settings(sandbox: str, cgroups: str, limits: Limits, warn: Callable[
     passed to ``warn``; a configuration that cannot be honoured here ('bwrap' without bubblewrap,
     'required' without control groups) raises GraderFault."""
     scratch.remove_stale()  # the temporary folders of grading processes that were killed
+    users.remove_stale()  # and their claims on sandbox users
     mode = launch.resolve_mode(sandbox)
     warning = launch.isolation_warning(mode)
     if warning:

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 from catkit.errors import GraderFault
-from catkit.grading.isolation import cgroups, launch, scratch, seccomp
+from catkit.grading.isolation import cgroups, launch, scratch, seccomp, users
 from catkit.grading.job import Settings
 
 # Wall-clock backstops, generous: a zygote needs about 0.15 s of CPU to start (Python, numpy) and
@@ -53,17 +53,20 @@ class SandboxHandle:
         self.exited: set[int] = set()  # children the zygote said exited
         self.group: cgroups.Group | None = None
         self.process: subprocess.Popen[bytes] | None = None
+        self.uid: int | None = None  # the user the sandbox runs as, its own (mode 'bwrap'), freed on close
         self._home = scratch.new_folder(f"{role}-")  # the zygote's folder on the host, removed on close
         self._output = tempfile.TemporaryFile()  # the zygote's own crash output
         limits = settings.limits
         try:
+            if self.mode == "bwrap":
+                self.uid = users.claim()
             if settings.cgroups:
                 self.group = cgroups.Group(limits.memory_limit_mb * 1024 * 1024, limits.max_processes)
             self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             syscalls = seccomp.filter_fd() if self.mode == "bwrap" else None
             try:
                 self.process = subprocess.Popen(
-                    launch.command(self.mode, role, theirs.fileno(), syscalls),
+                    launch.command(self.mode, role, theirs.fileno(), syscalls, uid=self.uid),
                     pass_fds=[theirs.fileno(), *([syscalls] if syscalls is not None else [])],
                     stdin=subprocess.DEVNULL, stdout=self._output, stderr=self._output, cwd=self._home,
                     env=launch.worker_environment(), preexec_fn=launch.apply_limits(limits, self.group),
@@ -74,6 +77,9 @@ class SandboxHandle:
                     os.close(syscalls)
         except (OSError, subprocess.SubprocessError) as error:
             self._failed(error)
+        except GraderFault:
+            self.close()
+            raise
         self.started = time.monotonic()
 
     def _failed(self, error: Exception) -> NoReturn:
@@ -182,6 +188,9 @@ class SandboxHandle:
             self.control.close()
         self._output.close()
         shutil.rmtree(self._home, ignore_errors=True)
+        if self.uid is not None:  # free for another sandbox once its last processes are gone
+            users.release(self.uid)
+            self.uid = None
 
 
 _references: dict[str, SandboxHandle] = {}

@@ -10,7 +10,9 @@ With bubblewrap (Debian package ``bubblewrap``) and root, a sandbox's processes 
   working folder: the course's ``source/``, the gradebook, the students' folders (its own
   included: a graded function needs no file, and a submission may hold symbolic links) do not
   exist in there;
-- as the unprivileged user ``nobody`` (``setpriv``, no new privileges), under the seccomp filter
+- as an unprivileged user of its own, which no other live sandbox runs as (``setpriv``, no new
+  privileges; see :mod:`catkit.grading.isolation.users`: the kernel's per-user counts, such as
+  pending signals, pipe buffers and processes, are the sandbox's own), under the seccomp filter
   of :mod:`catkit.grading.isolation.seccomp` (no kernel object another sandbox can see);
 - with the host-wide counters of ``/proc`` masked (:data:`MASKED`): free memory, load, CPU and
   disk statistics, interrupts, open files, file locks... change with what any sandbox does, so
@@ -40,7 +42,6 @@ from catkit.grading.isolation.cgroups import Group
 from catkit.grading.limits import Limits
 from catkit.parent_death import die_with_parent
 
-NOBODY = 65534
 # The worker's empty working folder: its own tmpfs, at a path no bound directory lies under
 # (/tmp may hold the parents of a virtual environment that lives under /tmp).
 WORKDIR = "/catkit-sandbox"
@@ -140,16 +141,19 @@ def _mask_proc(args: list[str], files: Sequence[str], folders: Sequence[str]) ->
             args += ["--perms", "0555", "--size", "4096", "--tmpfs", path, "--remount-ro", path]
 
 
-def command(mode: str, role: str, control_fd: int, seccomp_fd: int | None = None,
+def command(mode: str, role: str, control_fd: int, seccomp_fd: int | None = None, uid: int | None = None,
             masked: Sequence[str] = MASKED, masked_folders: Sequence[str] = MASKED_FOLDERS) -> list[str]:
     """The argv that starts a sandbox's zygote (``role`` 'student' or 'reference', see
     :mod:`catkit.grading.sandboxed.zygote`) with the given isolation ``mode``, driven over
-    ``control_fd``, under the seccomp filter read from ``seccomp_fd`` (see
-    :mod:`catkit.grading.isolation.seccomp`), with ``masked`` files and ``masked_folders`` of /proc
-    emptied (other values: the tests only, to show what the masks stop)."""
+    ``control_fd``, as the user and group ``uid`` (mode 'bwrap' only, required there: a UID claimed
+    from :mod:`catkit.grading.isolation.users`), under the seccomp filter read from ``seccomp_fd``
+    (see :mod:`catkit.grading.isolation.seccomp`), with ``masked`` files and ``masked_folders`` of
+    /proc emptied (other values: the tests only, to show what the masks stop)."""
     python = [sys.executable, "-I", "-c", ZYGOTE_ENTRY]
     if mode == "none":
         return python + [str(SANDBOXED.parent), role, str(control_fd), "shared"]
+    if uid is None:
+        raise ValueError("a sandbox started with bubblewrap needs a user of its own (users.claim)")
     bwrap, setpriv = bubblewrap(), shutil.which("setpriv")
     if bwrap is None or setpriv is None:  # (resolve_mode said 'bwrap': the host changed since)
         raise OSError("bubblewrap (bwrap) or setpriv cannot be used here")
@@ -166,8 +170,8 @@ def command(mode: str, role: str, control_fd: int, seccomp_fd: int | None = None
     _bind_with_parents(args, str(SANDBOXED), f"{MOUNT}/sandboxed")
     for name, value in worker_environment().items():
         args += ["--setenv", name, value]
-    args += [*scratch, WORKDIR, "--chdir", WORKDIR, "--", setpriv, f"--reuid={NOBODY}",
-             f"--regid={NOBODY}", "--clear-groups", "--no-new-privs"]
+    args += [*scratch, WORKDIR, "--chdir", WORKDIR, "--", setpriv, f"--reuid={uid}",
+             f"--regid={uid}", "--clear-groups", "--no-new-privs"]
     return args + python + [MOUNT, role, str(control_fd), "isolated"]
 
 
@@ -183,7 +187,8 @@ def apply_limits(limits: Limits, group: Group | None = None) -> Callable[[], Non
 
     With a control ``group`` (see :mod:`catkit.grading.isolation.cgroups`) the process joins it,
     and the group caps memory and processes for the whole sandbox. RLIMIT_NPROC, which counts
-    every process of the sandbox user on the host, is only the fallback without one.
+    every process of the sandbox's user on the host (a user no other sandbox runs as, see
+    :mod:`catkit.grading.isolation.users`), is only the fallback without one.
     """
     mib = 1024 * 1024
     caps = [(resource.RLIMIT_AS, limits.memory_limit_mb * mib),

@@ -6,6 +6,8 @@ Everything the kit makes on disk while grading lives in ``<tmp>/catkit-<uid>/`` 
 - ``<pid>-<start>/`` for each process that grades (a grading process of nbgrader, of a Dask worker),
   named by its process id and start time, holding a folder per sandbox it runs (the sandbox's
   working folder on the host; the sandbox itself sees only its own tmpfs);
+- ``uids/``, the claims on the users the sandboxes run as (one file per live sandbox, see
+  :mod:`catkit.grading.isolation.users`);
 - nothing else: output the kit keeps per sandbox or test cell is in unnamed files, which vanish with
   their last descriptor.
 
@@ -29,10 +31,15 @@ from catkit.errors import GraderFault
 _own: Path | None = None  # this process's folder, made on first use
 
 
+def parent_path() -> Path:
+    """``<tmp>/catkit-<uid>``, whether it exists or not."""
+    return Path(tempfile.gettempdir()) / f"catkit-{os.geteuid()}"
+
+
 def parent() -> Path:
     """``<tmp>/catkit-<uid>``: made private (0700) on first use, and refused unless it is this user's
     own folder (not a link, nobody else may write in it)."""
-    folder = Path(tempfile.gettempdir()) / f"catkit-{os.geteuid()}"
+    folder = parent_path()
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
         found = os.lstat(folder)
@@ -44,7 +51,7 @@ def parent() -> Path:
     return folder
 
 
-def _start_time(pid: int | str) -> str | None:
+def start_time(pid: int | str) -> str | None:
     """The start time of process ``pid`` in clock ticks since boot (None if there is no such process):
     with the pid, it names one process, even after the pid is reused."""
     try:
@@ -59,7 +66,7 @@ def process_folder() -> Path:
     global _own
     if _own is None or not _own.is_dir():
         for attempt in range(3):  # another process may remove the parent, empty, at that moment
-            folder = parent() / f"{os.getpid()}-{_start_time('self')}"
+            folder = parent() / f"{os.getpid()}-{start_time('self')}"
             try:
                 folder.mkdir(mode=0o700, exist_ok=True)
                 break
@@ -83,20 +90,21 @@ def remove_own() -> None:
     if _own is not None:
         shutil.rmtree(_own, ignore_errors=True)
         _own = None
-        try:
-            os.rmdir(Path(tempfile.gettempdir()) / f"catkit-{os.geteuid()}")
-        except OSError:
-            pass  # another process's folder is in it, or it is gone already
+        for empty in (parent_path() / "uids", parent_path()):
+            try:
+                os.rmdir(empty)
+            except OSError:
+                pass  # another process's folder (or a claim) is in it, or it is gone already
 
 
 def remove_stale() -> list[Path]:
     """Remove the folders of processes that are gone (killed before they could); return them."""
-    folder = Path(tempfile.gettempdir()) / f"catkit-{os.geteuid()}"
+    folder = parent_path()
     removed = []
     if folder.is_dir() and not folder.is_symlink():
         for entry in folder.iterdir():
             pid, _, start = entry.name.partition("-")
-            if pid.isdigit() and _start_time(pid) != start:
+            if pid.isdigit() and start_time(pid) != start:
                 shutil.rmtree(entry, ignore_errors=True)
                 removed.append(entry)
     return removed

@@ -1,7 +1,8 @@
 """A seccomp filter for the sandbox: the kernel objects that outlive or cross sandboxes are refused.
 
-Every sandbox runs as the host's ``nobody``. Namespaces separate files, processes, network and
-System V / POSIX IPC, but the kernel still keys some objects by **user** (the keyring), or by
+Every sandbox runs as a host user of its own (:mod:`catkit.grading.isolation.users`), reused by
+later sandboxes. Namespaces separate files, processes, network and System V / POSIX IPC, but the
+kernel still keys some objects by **user** (the keyring, which outlives the sandbox), or by
 **file** (the inode and offset of a page, whatever the mount namespace), and every sandbox reads the
 same files (``/usr``, the Python installation, numpy). Two sandboxes graded at the same moment
 could talk through them:
@@ -98,7 +99,7 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    # nobody's kernel keyring, shared by every sandbox and outliving them; POSIX message queues.
+    # The user's kernel keyring, outliving the sandbox (its user is reused); POSIX message queues.
     Rule("keyring", ("add_key", "request_key", "keyctl")),
     Rule("message queues", ("mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
                             "mq_getsetattr")),

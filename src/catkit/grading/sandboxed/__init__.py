@@ -1,4 +1,4 @@
-"""The code that runs inside a sandbox, as ``nobody``, next to student code.
+"""The code that runs inside a sandbox, as the sandbox's own user, next to student code.
 
 This package is the only code of the kit a sandbox can read: bubblewrap mounts this folder alone,
 read-only, at ``/opt/catkit/sandboxed``, and the zygote is started as ``from sandboxed.zygote
