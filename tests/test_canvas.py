@@ -72,7 +72,9 @@ def test_catkit_export_fills_canvas_from_the_gradebook(tmp_path):
     args = [catkit, "export", ASSIGNMENT, "--canvas", str(SAMPLE), "--column", "Cat or not", "--out", "canvas.csv"]
     result = subprocess.run(args, cwd=root, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "2 totals in 'Cat or not'" in result.stdout and "not in the course: not-in-course" in result.stdout
+    assert "2 totals in 'Cat or not'" in result.stdout, result.stdout
+    unknown = next(line for line in result.stdout.splitlines() if "not in the course" in line)
+    assert "not-in-course" in unknown and "Test Student" in unknown  # (and example-untouched: no submission)
     with open(root / "canvas.csv", newline="") as handle:
         rows = {row["SIS Login ID"]: row["Cat or not (1234)"] for row in csv.DictReader(handle)}
     assert rows["example-correct"] == "20" and rows["example-sigmoid-sign-error"] == "17"
