@@ -74,7 +74,8 @@ def _function(found: FunctionResult) -> str:
     untouched = sum(why.startswith("untouched") for why in found.skipped.values())
     parts = [f'<h2 id="{_slug("function", found.function)}">Function <code>{e(found.function)}</code></h2>',
              f"<p>{len(found.answers)} answers compared ({found.candidates} candidate pairs scored); "
-             f"{len(found.skipped)} students skipped ({untouched} left it untouched, "
+             f"{len(found.skipped)} {'student' if len(found.skipped) == 1 else 'students'} skipped "
+             f"({untouched} left it untouched, "
              f"{len(found.skipped) - untouched} gave no answer).</p>"]
     if not found.pairs:
         parts.append('<p class="none">No pair flagged.</p>')
