@@ -166,3 +166,28 @@ def nbgrader(root, *args):
 def autograde(root, assignment=ASSIGNMENT, force=False, *options):
     """One ``nbgrader autograde`` of the class, as ``catkit grade`` runs it (its exit status is returned)."""
     return nbgrader_commands.autograde(Course.at(root), assignment, force, *options)
+
+
+CATKIT = str(Path(sys.executable).parent / "catkit")
+
+
+def catkit(*args, cwd, env_data=None):
+    """The ``catkit`` command in ``cwd``, with CATVNONCAT_DATA only if ``env_data`` is given."""
+    env = {k: v for k, v in os.environ.items() if k != "CATVNONCAT_DATA"}
+    if env_data:
+        env["CATVNONCAT_DATA"] = str(env_data)
+    return subprocess.run([CATKIT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def assert_clean_failure(result, *phrases, one_line=False):
+    """Exit status 2 and one message at the end of stderr (nbgrader's own log, if it ran, before it);
+    with ``one_line``, a message of one line."""
+    assert result.returncode == 2, result
+    log, found, message = result.stderr.partition("catkit: error: ")
+    assert found and (log == "" or log.endswith("\n")), result.stderr
+    assert "catkit: error: " not in message
+    assert "Traceback" not in message, result.stderr
+    if one_line:
+        assert message.count("\n") == 1 and message.endswith("\n"), result.stderr
+    for phrase in phrases:
+        assert phrase in message, result.stderr

@@ -4,34 +4,22 @@ import csv
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ASSIGNMENT, ASSIGNMENTS, NOTEBOOK, REPO, gradebook_scores, make_course, nbgrader
+from conftest import (
+    ASSIGNMENT,
+    ASSIGNMENTS,
+    NOTEBOOK,
+    REPO,
+    assert_clean_failure,
+    catkit,
+    gradebook_scores,
+    make_course,
+    nbgrader,
+)
 from test_exchange import run as exchange_run
-
-CATKIT = str(Path(sys.executable).parent / "catkit")
-
-
-def catkit(*args, cwd, env_data=None):
-    import os
-    env = {k: v for k, v in os.environ.items() if k != "CATVNONCAT_DATA"}
-    if env_data:
-        env["CATVNONCAT_DATA"] = str(env_data)
-    return subprocess.run([CATKIT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-
-
-def assert_clean_failure(result, *phrases):
-    """Exit status 2 and one message at the end of stderr (nbgrader's own log, if it ran, before it)."""
-    assert result.returncode == 2, result
-    log, found, message = result.stderr.partition("catkit: error: ")
-    assert found and (log == "" or log.endswith("\n")), result.stderr
-    assert "catkit: error: " not in message
-    assert "Traceback" not in message, result.stderr
-    for phrase in phrases:
-        assert phrase in message, result.stderr
 
 
 @pytest.mark.slow

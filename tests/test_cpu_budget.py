@@ -27,7 +27,7 @@ import pytest
 
 from catkit.errors import GraderFault
 from catkit.grading import harness, reference, remote
-from catkit.grading.isolation import cgroups, handle, launch
+from catkit.grading.isolation import cgroups, handle
 from catkit.grading.job import Job
 from catkit.parent_death import die_with_parent
 from catkit.submissions import answers
@@ -46,16 +46,11 @@ from conftest import (
     submit,
 )
 from test_host_caps import cell
+from test_host_caps import pytestmark as host_caps_marks
 from test_worker import REFERENCES, SETTINGS
 
-NO_CGROUPS = cgroups.available()
-pytestmark = [
-    pytest.mark.slow, pytest.mark.root,
-    pytest.mark.skipif(launch.resolve_mode("auto") != "bwrap",
-                       reason="needs bubblewrap and root ('make setup' installs bubblewrap; CI runs as root)"),
-    pytest.mark.skipif(NO_CGROUPS is not None, reason=f"no per-sandbox control groups on this host: {NO_CGROUPS}"),
-]
-NO_CPU = getattr(cgroups, "cpu_available", lambda: "this kit has no CPU accounting")()
+pytestmark = host_caps_marks  # the same needs: bubblewrap, root, control groups
+NO_CPU = cgroups.cpu_available()
 needs_cpu = pytest.mark.skipif(NO_CPU is not None, reason=f"no CPU accounting for sandboxes here: {NO_CPU}")
 
 

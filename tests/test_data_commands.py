@@ -1,39 +1,17 @@
 """The `catkit data` commands, run in a course root: clear errors with exit status 2, never a traceback."""
 
-import os
+import functools
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import ASSIGNMENT, REPO, assert_clean_failure, catkit
+
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
-ASSIGNMENT = "logistic_regression"  # the assignment whose folder holds the data loader and the bundled data set
-
-CATKIT = str(Path(sys.executable).parent / "catkit")
+clean_failure = functools.partial(assert_clean_failure, one_line=True)  # these errors are one line each
 SHIPPED = "209 training pictures (72 cats), 50 test pictures (33 cats)"
-
-
-def catkit(*args, cwd, env_data=None):
-    env = {k: v for k, v in os.environ.items() if k != "CATVNONCAT_DATA"}
-    if env_data:
-        env["CATVNONCAT_DATA"] = str(env_data)
-    return subprocess.run([CATKIT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-
-
-def assert_clean_failure(result, *phrases):
-    """Exit status 2 and one message, on one line, at the end of stderr."""
-    assert result.returncode == 2, result
-    log, found, message = result.stderr.partition("catkit: error: ")
-    assert found and (log == "" or log.endswith("\n")), result.stderr
-    assert "catkit: error: " not in message
-    assert "Traceback" not in message, result.stderr
-    assert message.count("\n") == 1 and message.endswith("\n"), result.stderr
-    for phrase in phrases:
-        assert phrase in message, result.stderr
 
 
 def course_copy(root):
@@ -60,14 +38,14 @@ def test_data_check_accepts_the_shipped_data(tmp_path):
 
 def test_missing_data_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
-    assert_clean_failure(catkit("data", "check", cwd=tmp_path / "empty"), "is not a course root", "nbgrader_config.py")
-    assert_clean_failure(catkit("demo", cwd=tmp_path / "empty"), "is not a course root")
+    clean_failure(catkit("data", "check", cwd=tmp_path / "empty"), "is not a course root", "nbgrader_config.py")
+    clean_failure(catkit("demo", cwd=tmp_path / "empty"), "is not a course root")
     root = course_copy(tmp_path / "course")
     shutil.rmtree(root / "source" / ASSIGNMENT / "data")
-    assert_clean_failure(catkit("data", "check", cwd=root), "Cannot find the data set", "CATVNONCAT_DATA",
+    clean_failure(catkit("data", "check", cwd=root), "Cannot find the data set", "CATVNONCAT_DATA",
                          "catkit data synth")
-    assert_clean_failure(catkit("demo", cwd=root), "Cannot find the data set")
-    assert_clean_failure(catkit("data", "check", "missing_dir", cwd=root), "Cannot find the data set", "missing_dir")
+    clean_failure(catkit("demo", cwd=root), "Cannot find the data set")
+    clean_failure(catkit("data", "check", "missing_dir", cwd=root), "Cannot find the data set", "missing_dir")
 
 
 def test_corrupt_h5_is_a_clear_error(tmp_path):
@@ -76,14 +54,14 @@ def test_corrupt_h5_is_a_clear_error(tmp_path):
     data.mkdir()
     shutil.copy(REPO / "source" / ASSIGNMENT / "data" / "test_catvnoncat.h5", data)
     (data / "train_catvnoncat.h5").write_bytes(b"\x89HDF\r\n not really" * 100)
-    assert_clean_failure(catkit("data", "check", "data", cwd=root), "train_catvnoncat.h5", "not a valid HDF5 file")
+    clean_failure(catkit("data", "check", "data", cwd=root), "train_catvnoncat.h5", "not a valid HDF5 file")
 
 
 def test_from_photos_with_a_missing_folder_is_a_clear_error(tmp_path):
     root = course_copy(tmp_path / "course")
     result = catkit("data", "from-photos", "--cat", "nowhere", "--non-cat", "nowhere",
                     "--out", str(tmp_path / "out"), cwd=root)
-    assert_clean_failure(result, "nowhere", "does not exist")
+    clean_failure(result, "nowhere", "does not exist")
     assert not (tmp_path / "out" / "train_catvnoncat.h5").exists()
 
 
@@ -102,16 +80,16 @@ def test_from_photos_builds_a_set_and_never_overwrites_one(tmp_path):
     assert first.returncode == 0, first.stderr
     assert catkit("data", "check", "built", cwd=root).returncode == 0
     before = (root / "built" / "train_catvnoncat.h5").read_bytes()
-    assert_clean_failure(catkit(*args, cwd=root), "--overwrite")
+    clean_failure(catkit(*args, cwd=root), "--overwrite")
     assert (root / "built" / "train_catvnoncat.h5").read_bytes() == before
     # Without --out: the course's bundled data folder, which exists, so it is kept.
     bundled = root / "source" / ASSIGNMENT / "data" / "train_catvnoncat.h5"
     shipped = bundled.read_bytes()
-    assert_clean_failure(catkit(*args[:-2], cwd=root), "--overwrite", str(Path("source") / ASSIGNMENT / "data"))
+    clean_failure(catkit(*args[:-2], cwd=root), "--overwrite", str(Path("source") / ASSIGNMENT / "data"))
     assert bundled.read_bytes() == shipped
     # An unreadable photo is named.
     (root / "cats" / "broken.jpg").write_bytes(b"not a jpeg")
-    assert_clean_failure(catkit(*args, "--overwrite", cwd=root), "broken.jpg")
+    clean_failure(catkit(*args, "--overwrite", cwd=root), "broken.jpg")
     assert (root / "built" / "train_catvnoncat.h5").read_bytes() == before
 
 

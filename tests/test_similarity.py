@@ -10,7 +10,6 @@ of the course, and open the page in headless Chromium, offline.
 
 import csv
 import re
-from html.parser import HTMLParser
 
 import nbformat
 import pytest
@@ -24,6 +23,7 @@ from catkit.similarity.compare import COMMON_MASS, candidate_weight, weight
 from catkit.similarity.normalise import answer
 from catkit.similarity.page import render
 from conftest import ASSIGNMENT, COURSE, LOGISTIC, NOTEBOOK, make_course, solved, submit
+from test_feedback_html import Markup
 
 BASICS = "python_basics_numpy"
 
@@ -376,17 +376,6 @@ def test_the_threshold_is_checked():
 
 PAYLOAD_ID = "<script>alert(1)</script>"
 PAYLOAD_CODE = '<img src=x onerror="alert(2)">'
-
-
-class Markup(HTMLParser):
-    def __init__(self, page):
-        super().__init__()
-        self.tags, self.attributes = [], []
-        self.feed(page)
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append(tag)
-        self.attributes += [(tag, name, value or "") for name, value in attrs]
 
 
 def test_the_page_escapes_students_ids_and_code():
