@@ -77,7 +77,7 @@ class SandboxHandle:
                     os.close(syscalls)
         except (OSError, subprocess.SubprocessError) as error:
             self._failed(error)
-        except GraderFault:
+        except BaseException:  # (no user, group or folder of a sandbox that never started is kept)
             self.close()
             raise
         self.started = time.monotonic()
