@@ -18,6 +18,23 @@ warnings.filterwarnings("ignore", message=r"Object of type <Submitted(Assignment
                         r"add operation along '(Student|Assignment|Notebook)\.submissions' will not proceed")
 
 c.CourseDirectory.course_id = "catvnoncat"
+
+# The exchange, the folder release_assignment, fetch_assignment, submit, collect, release_feedback
+# and fetch_feedback go through. nbgrader 0.9.6's default, /usr/local/share/nbgrader/exchange, only
+# root can create; this one any user can, on one machine (students' accounts, or a JupyterHub, on
+# the machine the instructor uses). It must exist and be writable by every student (nbgrader refuses
+# otherwise): the instructor makes it once, without root, world-writable and sticky (a student then
+# cannot remove or rename the course's folder in it):
+#     mkdir -m 1777 /var/tmp/nbgrader-exchange
+# (if it is missing, release_assignment creates it itself, 0777 without the sticky bit). nbgrader then
+# makes <root>/catvnoncat/ with outbound/ (0755: the releases, readable by all), inbound/ (2733:
+# students drop submissions there and cannot list them) and, at release_feedback, feedback/ (0711).
+# Students name the same folder and course id in their ~/.jupyter/nbgrader_config.py
+# (students/nbgrader_config.py; `catkit student-config` prints it for the values set here). Elsewhere
+# (an administrator's `sudo install -d -m 1777 /srv/nbgrader/exchange`, a file system every students'
+# server mounts at the same path; some systems, Ubuntu's, empty /var/tmp of files untouched for 30
+# days): change it here and give students the new `catkit student-config`.
+c.Exchange.root = "/var/tmp/nbgrader-exchange"
 # lr_utils.py and images/ travel with the notebook; nothing else from source/ is released.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
 

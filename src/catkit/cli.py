@@ -7,6 +7,7 @@
     catkit export ASSIGNMENT --canvas CANVAS.csv --column COLUMN --out OUT.csv [--match "SIS Login ID"] [--force]
                                      the totals into the gradebook CSV Canvas exported, ready to import
     catkit examples                  rewrite the bundled example submissions after editing the notebook
+    catkit student-config            the students' nbgrader_config.py: this course's id and exchange
     catkit data check [DIR]          check a data folder (default: the course's bundled one)
     catkit data synth [--out DIR] [--seed N]
     catkit data from-photos --cat DIR --non-cat DIR [--out DIR] [--test-fraction F] [--seed N]
@@ -126,6 +127,37 @@ def demo(course: Course) -> None:
             grade(showcase, assignment, str(bundled))
 
 
+STUDENT_CONFIG = '''"""nbgrader settings for the students of the course {course_id}.
+
+Save this file as ~/.jupyter/nbgrader_config.py (make the folder first: mkdir -p ~/.jupyter). Then, in
+the folder where you keep your work (not inside an assignment's folder), ASSIGNMENT being its name:
+
+    nbgrader fetch_assignment ASSIGNMENT    # makes ./ASSIGNMENT/
+    nbgrader submit ASSIGNMENT              # again after any change: your latest one counts
+    nbgrader fetch_feedback ASSIGNMENT      # once your instructor released it: ./ASSIGNMENT/feedback/
+
+and in ./ASSIGNMENT/, before submitting: nbgrader validate NOTEBOOK.ipynb
+"""
+
+c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
+
+c.CourseDirectory.course_id = {course_id!r}  # so that no command needs --course
+c.Exchange.root = {root!r}  # where your instructor releases assignments and collects submissions
+# Never submitted: Jupyter's autosaved copies (.ipynb_checkpoints), Python's caches, fetched feedback.
+c.CourseDirectory.ignore = ['.ipynb_checkpoints', '*.pyc', '__pycache__', 'feedback']
+'''
+
+
+def student_config(course: Course) -> str:
+    """The students' ``nbgrader_config.py`` (students/nbgrader_config.py for this repository's course):
+    the course id and exchange folder the course's configuration sets."""
+    from nbgrader.exchange.default import Exchange
+    if not course.coursedir.course_id:
+        raise CatkitError(f"{course.root / 'nbgrader_config.py'} sets no c.CourseDirectory.course_id: students "
+                          "need it to fetch and submit")
+    return STUDENT_CONFIG.format(course_id=course.coursedir.course_id, root=Exchange(config=course.config).root)
+
+
 def _assignment_folders(course: Course) -> list[Path]:
     return [course.source_dir(assignment) for assignment in course.assignments()]
 
@@ -137,6 +169,7 @@ def parser() -> argparse.ArgumentParser:
     commands = main.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="grade the bundled example submissions on the default data")
     commands.add_parser("examples", help="rewrite examples/submissions/ from release/ and source/")
+    commands.add_parser("student-config", help="print the students' nbgrader_config.py (course id, exchange)")
     graded = commands.add_parser("grade", help="generate, autograde, feedback and export for a folder of submissions")
     graded.add_argument("assignment")
     graded.add_argument("--submissions", required=True, help="folder of <student>/<assignment>/*.ipynb")
@@ -167,6 +200,8 @@ def run(args: argparse.Namespace) -> None:
         demo(course)
     elif args.command == "examples":
         examples(course)
+    elif args.command == "student-config":
+        print(student_config(course), end="")
     elif args.command == "report":
         print(class_report(course, args.assignment))
     elif args.command == "grade":
