@@ -2,6 +2,7 @@
 
     catkit demo                      generate, grade the bundled example submissions of every assignment
     catkit grade ASSIGNMENT --submissions DIR [--force] [--scheduler tcp://HOST:PORT]
+    catkit serve [--status] [--scheduler tcp://HOST:PORT]   grade submissions as they arrive through the exchange
     catkit report ASSIGNMENT         the class report (reports/ASSIGNMENT.html), after grading
     catkit similarity ASSIGNMENT [--threshold T]   similar answers per function (exports/, reports/), after grading
     catkit export ASSIGNMENT --canvas CANVAS.csv --column COLUMN --out OUT.csv [--match "SIS Login ID"] [--force]
@@ -164,6 +165,7 @@ def _assignment_folders(course: Course) -> list[Path]:
 
 def parser() -> argparse.ArgumentParser:
     from catkit.datasets.commands import add_data_parser
+    from catkit.serve.command import add_parser as add_serve_parser
     from catkit.similarity.command import add_parser as add_similarity_parser
     main = argparse.ArgumentParser(prog="catkit", description=(__doc__ or "").split("\n\n")[0])
     commands = main.add_subparsers(dest="command", required=True)
@@ -189,6 +191,7 @@ def parser() -> argparse.ArgumentParser:
                           "(default: SIS Login ID)")
     exported.add_argument("--force", action="store_true", help="replace --out if it exists")
     add_similarity_parser(commands)
+    add_serve_parser(commands)
     add_data_parser(commands)
     return main
 
@@ -208,6 +211,9 @@ def run(args: argparse.Namespace) -> None:
         grade(course, args.assignment, args.submissions, args.force, args.scheduler)
     elif args.command == "export":
         canvas_export(course, args)
+    elif args.command == "serve":
+        from catkit.serve import command as serve
+        serve.run(course, args)
     elif args.command == "similarity":
         from catkit.similarity import command as similarity
         similarity.run(course, args)

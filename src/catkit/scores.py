@@ -13,18 +13,22 @@ from catkit.grading.layout import Layout
 
 
 def function_scores(gradebook: Gradebook, assignment: str, student: str, layout: Layout) -> dict[str, float]:
-    """Points per function of ``layout`` (and total) of one student's submission; zeros if none."""
+    """Points per function of ``layout`` (and total) of one student's submission; zeros if none.
+    The total is nbgrader's: less the late-submission penalty of the course's ``LateSubmissionPlugin``
+    (never below 0), which the functions' points do not show."""
     scores = dict.fromkeys(layout.functions, 0.0)
     try:
         submission = gradebook.find_submission(assignment, student)
     except MissingEntry:  # no submission scores zero
         return {**scores, "total": 0.0}
+    penalty = 0.0
     for notebook in submission.notebooks:
+        penalty += notebook.late_submission_penalty or 0.0
         for grade in notebook.grades:
             function = layout.function_of(grade.name)
             if function is not None:
                 scores[function] += grade.score
-    return {**scores, "total": sum(scores.values())}
+    return {**scores, "total": max(0.0, sum(scores.values()) - penalty)}
 
 
 def function_maxima(gradebook: Gradebook, assignment: str, layout: Layout) -> dict[str, float]:

@@ -15,10 +15,13 @@ grade the next ones.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import functools
+import io
 import logging
 import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import nbformat
@@ -55,17 +58,28 @@ class _Run:
             plugin.log.warning(SECRET_MADE.format(course.secret_path))
         self.secret = secret
         self.tests = {name: self._instructor_tests(db_url, name) for name in self.notebooks}
-        self.plan = [(student, name) for student in self._students(plugin.config) for name in self.notebooks]
+        students = self._students(plugin.config)
+        self.plan = [(student, name) for student in students for name in self.notebooks]
         self.pool: engine.GradingPool
-        if plugin.scheduler:  # on a Dask cluster each worker resolves the sandbox on its own machine
-            self.pool = engine.cluster_pool(plugin.scheduler, functools.partial(
-                settings_on_worker, type(plugin), plugin.trait_values(config=True), overrides), plugin.log)
+        if _kept is not None:  # a service grading run after run: warm processes, and who comes next
+            key = (assignment, overrides, plugin.scheduler)
+            self.pool = _kept.pool(key, lambda: self._make_pool(plugin, overrides))
+            self.plan += [(student, name) for student in _kept.upcoming if student not in students
+                          for name in self.notebooks]
         else:
-            settings = plugin.settings().with_limits(overrides)
-            self.pool = engine.local_pool(settings, max(1, plugin.workers or os.cpu_count() or 1))
+            self.pool = self._make_pool(plugin, overrides)
         self.ahead = self.pool.processes + 1  # submissions graded ahead: one per process, and the next
-        self.progress = Progress(len(self.plan) // max(1, len(self.notebooks)), plugin.log)
+        # (a service grades one submission per run: no bar for each, its log says the rest)
+        self.progress = Progress(len(students), plugin.log, stream=io.StringIO() if _kept else None)
         atexit.register(self.close)
+
+    @staticmethod
+    def _make_pool(plugin: IsolatedExecute, overrides: tuple[Any, ...]) -> engine.GradingPool:
+        if plugin.scheduler:  # on a Dask cluster each worker resolves the sandbox on its own machine
+            return engine.cluster_pool(plugin.scheduler, functools.partial(
+                settings_on_worker, type(plugin), plugin.trait_values(config=True), overrides), plugin.log)
+        settings = plugin.settings().with_limits(overrides)
+        return engine.local_pool(settings, max(1, plugin.workers or os.cpu_count() or 1))
 
     def _instructor_tests(self, db_url: str, notebook: str) -> tuple[tuple[str, str], ...]:
         """(grade_id, source) of every graded test cell, as the gradebook holds it, in the order
@@ -124,10 +138,54 @@ class _Run:
 
     def close(self) -> None:
         self.progress.close()
-        self.pool.close()
+        if _kept is None or not _kept.keeps(self.pool):
+            self.pool.close()
 
 
 _current: _Run | None = None  # the run of the nbgrader command in progress in this process
+
+
+class KeptPools:
+    """Grading pools kept from one autograde run to the next by a process that runs many
+    (``catkit serve``, one run per submission): the grading processes stay warm, and each run
+    grades ahead the submissions the service says come next (``upcoming``: student ids)."""
+
+    def __init__(self) -> None:
+        self.pools: dict[Any, engine.GradingPool] = {}
+        self.upcoming: list[str] = []
+
+    def pool(self, key: Any, make: Callable[[], engine.GradingPool]) -> engine.GradingPool:
+        """The pool for ``key`` (assignment, limits, scheduler), made on first use."""
+        if key not in self.pools:
+            self.pools[key] = make()
+        return self.pools[key]
+
+    def keeps(self, pool: engine.GradingPool) -> bool:
+        return any(kept is pool for kept in self.pools.values())
+
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.close()
+        self.pools.clear()
+
+
+_kept: KeptPools | None = None
+
+
+@contextlib.contextmanager
+def kept_pools() -> Iterator[KeptPools]:
+    """Within this block, autograde runs in this process share their grading pools (see
+    :class:`KeptPools`); they are closed at its end."""
+    global _kept, _current
+    _kept = KeptPools()
+    try:
+        yield _kept
+    finally:
+        if _current is not None:
+            _current.close()
+            _current = None
+        _kept.close()
+        _kept = None
 
 
 def _limit(name: str) -> TraitType:
