@@ -46,13 +46,17 @@ class ExchangeCourse:
     def __init__(self, folder, extra_config=""):
         self.folder = Path(folder)
         self.exchange = self.folder / "exchange"
-        self.exchange.mkdir()
+        self.exchange.mkdir(parents=True)
         self.exchange.chmod(0o777)  # nbgrader wants an exchange everyone can write to
         self.settings = f"\nc.Exchange.root = {str(self.exchange)!r}\n"
         self.root = workflow.copy_course(REPO, self.folder / "course", ASSIGNMENT, self.settings + extra_config)
         run(self.root, "release_assignment", ASSIGNMENT)
         self.inbound = self.exchange / COURSE_ID / "inbound"
         self.source = nbformat.read(self.root / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
+
+    def source_release(self):
+        """The student version of the notebook, as released."""
+        return nbformat.read(self.root / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
 
     def student(self, name):
         return Student(self, name)
