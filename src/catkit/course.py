@@ -47,7 +47,8 @@ GRADED = "graded"
 NOT_GRADED = "not graded: "  # followed by the reason
 INCOMPLETE = "grading did not complete"  # the reason when no more specific one is known
 
-_layouts: dict[tuple[str, int, str], tuple[Layout, dict[str, str]]] = {}  # (path, mtime, marker) -> read
+# (path, mtime, marker, the folder's modules and their mtimes) -> read
+_layouts: dict[tuple[Any, ...], tuple[Layout, dict[str, str]]] = {}
 _courses: weakref.WeakKeyDictionary[CourseDirectory, Course] = weakref.WeakKeyDictionary()
 
 
@@ -167,12 +168,14 @@ class Course:
         return str(configured) if configured else DEFAULT_HIDDEN_MARKER
 
     def _read(self, path: Path) -> tuple[Layout, dict[str, str]]:
-        """The layout of one instructor notebook and its reference answers (cached until it changes)."""
+        """The layout of one instructor notebook and its reference answers, with the modules of its
+        folder that its test cells import (cached until the notebook or a module changes)."""
         import nbformat
-        key = (str(path), path.stat().st_mtime_ns, self.hidden_marker)
+        modules = tuple(sorted((module.name, module.stat().st_mtime_ns) for module in path.parent.glob("*.py")))
+        key = (str(path), path.stat().st_mtime_ns, self.hidden_marker, modules)
         if key not in _layouts:
             nb = nbformat.read(path, as_version=4)
-            layout = layout_of(nb, str(path), self.hidden_marker)
+            layout = layout_of(nb, str(path), self.hidden_marker, folder=path.parent)
             _layouts[key] = (layout, {name: function_source(nb, name) or "" for name in layout.functions})
         return _layouts[key]
 

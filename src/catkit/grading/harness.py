@@ -22,6 +22,15 @@ cost the student the other functions. The seconds are CPU seconds of the student
 its control group counts them (see :mod:`catkit.grading.remote`): a submission gets the same
 grades on a quiet machine and on a busy one. Without CPU accounting, they are wall-clock seconds.
 
+Instructor's modules: a test cell may import a module of the assignment folder (``from public_tests
+import f_test``, the visible checks released beside the notebook). Its ``import`` gives a module made
+here, for this cell, from the instructor's source the job carries (``Layout.modules``, read from
+``source/``): never a file of the submission's folder, whatever copy of it the student submitted,
+and never a module another cell changed.
+
+A numpy shape error raised by the student's function (``np.dot`` of arrays that do not fit, say) is
+explained: the operation, the shapes and what to transpose (:func:`catkit.grading.hints.shape_hint`).
+
 Feedback must not reveal hidden tests: for a hidden-test cell the outputs hold only the
 assertion's message (which never quotes expected values) or the student's own error, never
 a line of the test, nor anything the test printed.
@@ -29,15 +38,19 @@ a line of the test, nor anything the test printed.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
 import linecache
+import re
 import time
 import traceback
+import types
+from collections.abc import Iterable
 from typing import Any
 
 from catkit.errors import GraderFault
-from catkit.grading import reference, remote
+from catkit.grading import hints, reference, remote
 from catkit.grading.isolation import handle
 from catkit.grading.isolation.handle import SandboxHandle
 from catkit.grading.job import Job, Output, Result, Settings, graded_code_digest, grading_seed
@@ -55,9 +68,69 @@ def _stream(name: str, text: str) -> Output:
     return {"output_type": "stream", "name": name, "text": text}
 
 
+def module_filename(name: str) -> str:
+    """The file name the code of the instructor's module ``name`` runs under (in tracebacks): no
+    file's path, so that nothing is ever read from disk to quote one of its lines."""
+    return f"<instructor's {name}.py>"
+
+
+_MODULE_FILENAME = re.compile(r"<instructor's (\w+\.py)>")
+_compiled: dict[tuple[str, str], types.CodeType] = {}
+
+
+def cell_builtins(modules: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Python's builtins for one test cell, where ``import name`` of one of ``modules`` ((name,
+    source), the instructor's) gives a module made from that source, once per cell (so nothing a
+    cell does to it reaches the next), and every other import is Python's own. The module's own
+    imports of ``modules`` resolve the same way. A file of that name on ``sys.path`` (the student's
+    copy in a submission's folder, say) is never read, nor a module of that name in ``sys.modules``."""
+    sources = dict(modules)
+    made: dict[str, types.ModuleType] = {}
+    table = dict(vars(builtins))
+
+    def load(name: str) -> types.ModuleType:
+        if name not in made:
+            source, filename = sources[name], module_filename(name)
+            if (name, source) not in _compiled:
+                _compiled[(name, source)] = compile(source, filename, "exec")
+            # Registered for tracebacks of visible tests, which quote its lines.
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+            module = types.ModuleType(name)
+            module.__file__ = filename
+            module.__dict__["__builtins__"] = table
+            made[name] = module  # before it runs: an import circle finds it, as in Python
+            exec(_compiled[(name, source)], module.__dict__)
+        return made[name]
+
+    def instructor_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
+                          level: int = 0) -> Any:
+        if level == 0 and name in sources:
+            return load(name)
+        return builtins.__import__(name, globals, locals, fromlist, level)
+
+    table["__import__"] = instructor_import
+    return table
+
+
 def _test_line(error: BaseException, filename: str) -> str | None:
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == filename]
-    return f"line {frames[-1].lineno} of this cell: {frames[-1].line}" if frames else None
+    """The innermost line of the test cell or of an instructor's module that was running."""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename == filename:
+            return f"line {frame.lineno} of this cell: {frame.line}"
+        module = _MODULE_FILENAME.fullmatch(frame.filename)
+        if module:
+            return f"line {frame.lineno} of {module.group(1)}: {frame.line}"
+    return None
+
+
+def _explained(error: remote.StudentCodeError, function: str | None) -> tuple[str, list[str]]:
+    """(the message of the student's error, lines to show above it): a numpy shape error explained
+    (operation, shapes, what to transpose), numpy's own words above."""
+    if error.kind != "ValueError":
+        return error.message, []
+    line = error.frames[-1].partition(": ")[2] if error.frames else None  # "line 27: A = ..."
+    hint = hints.shape_hint(function, error.message, line)
+    return (hint, [f"  numpy: {error.message.strip()}"]) if hint else (error.message, [])
 
 
 def _failure(error: Exception, function: str | None, filename: str, hidden: bool, layout: Layout) -> Output:
@@ -68,8 +141,9 @@ def _failure(error: Exception, function: str | None, filename: str, hidden: bool
         hint = ([f"  (graded alone, {function}() may use only its arguments" + (f" and {allowed}" if allowed else "")
                  + ": not notebook variables, nor helpers from other cells)"]
                 if error.kind == "NameError" and function else [])
-        return _error(error.kind, error.message,
-                      [f"Your {error.function or function}() raised {error.kind} during the tests:", *where, *hint])
+        message, numpy_said = _explained(error, error.function or function)
+        raised = f"Your {error.function or function}() raised {error.kind} during the tests:"
+        return _error(error.kind, message, [raised, *where, *numpy_said, *hint])
     if isinstance(error, remote.WorkerFault):
         return _error("GradingFault", f"{function}(): {error}",
                       [f"Your {function}() could not be tested: this cell scores 0, the others are not affected."])
@@ -97,7 +171,8 @@ def run_test_cell(source: str, cell_id: str, layout: Layout, functions: dict[str
     filename = f"<test cell {cell_id}>"
     if not hidden:  # visible tests may be quoted in tracebacks and warnings; hidden ones never
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict[str, Any] = {"__name__": "__catkit_test__", "GRADING_SEED": seed}
+    namespace: dict[str, Any] = {"__name__": "__catkit_test__", "GRADING_SEED": seed,
+                                 "__builtins__": cell_builtins(layout.modules)}
     exec(compile(layout.preamble, "<preamble>", "exec"), namespace)  # the notebook's graded imports
     namespace.update(functions)
     stdout, stderr = io.StringIO(), io.StringIO()

@@ -13,14 +13,19 @@ A notebook the engine can grade has:
 - a code cell tagged ``graded-imports`` holding only import statements: what every answer may rely
   on besides its arguments and the graded functions defined before it;
 - optionally, notebook metadata ``{"catkit": {"limits": {"timeout": 10, ...}}}`` for an assignment
-  that needs other limits than the course's: any of :data:`catkit.grading.limits.LIMIT_NAMES`.
+  that needs other limits than the course's: any of :data:`catkit.grading.limits.LIMIT_NAMES`;
+- optionally, modules of the assignment folder that test cells import (``from public_tests import
+  f_test``: the visible checks as a module released with the notebook). :func:`layout_of`, given
+  the instructor's folder, reads their source there: while grading, a test cell imports *that*
+  copy (:mod:`catkit.grading.harness`), never a file of the submission's folder.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from catkit.errors import LayoutError
@@ -42,6 +47,8 @@ class Layout:
     preamble: str = ""                                # the graded-imports cell(s): what every answer may rely on
     limits: tuple[tuple[str, float | int], ...] = ()  # ((limit, value), ...) this assignment sets for itself
     hidden_marker: str = DEFAULT_HIDDEN_MARKER        # a test cell holding it is a hidden-test cell
+    modules: tuple[tuple[str, str], ...] = ()          # ((module, source), ...): the instructor's modules
+    #                                                    test cells import (public_tests), from source/
 
     def is_hidden(self, source: str) -> bool:
         """Whether a test cell's ``source`` holds hidden tests (as nbgrader tells them apart)."""
@@ -76,7 +83,8 @@ class Layout:
         preamble = self.preamble + "".join(line + "\n" for line in other.preamble.splitlines()
                                            if line not in self.preamble.splitlines())
         return Layout(self.functions + tuple(f for f in other.functions if f not in self.functions),
-                      preamble, self.limits or other.limits, self.hidden_marker)
+                      preamble, self.limits or other.limits, self.hidden_marker,
+                      self.modules + tuple(module for module in other.modules if module not in self.modules))
 
 
 def grade_id(cell: Mapping[str, Any]) -> str | None:
@@ -125,9 +133,49 @@ def _limits(nb: NotebookNode, where: str) -> tuple[tuple[str, float | int], ...]
                           f"({error})") from None
 
 
-def layout_of(nb: NotebookNode, where: str = "the notebook", hidden_marker: str = DEFAULT_HIDDEN_MARKER) -> Layout:
+def _imported_modules(source: str) -> set[str]:
+    """Top-level names of the modules ``source`` imports (absolute imports only)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # (a cell with IPython syntax: its imports are not looked for)
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _folder_modules(sources: Iterable[str], folder: Path) -> tuple[tuple[str, str], ...]:
+    """((module, source), ...) of the modules of ``folder`` that ``sources`` import, and those they
+    import in turn, in the order of their names."""
+    found: dict[str, str] = {}
+    wanted = set().union(*(_imported_modules(source) for source in sources))
+    while wanted:
+        name = wanted.pop()
+        path = folder / f"{name}.py"
+        if name in found or not name.isidentifier() or not path.is_file():
+            continue
+        found[name] = path.read_text(encoding="utf-8")
+        wanted |= _imported_modules(found[name])
+    return tuple(sorted(found.items()))
+
+
+def graded_test_sources(nb: NotebookNode) -> list[str]:
+    """Sources of the notebook's graded test cells (nbgrader "autograder tests")."""
+    return [cell.source for cell in nb.cells if cell.cell_type == "code"
+            and cell.get("metadata", {}).get("nbgrader", {}).get("grade")
+            and not cell.get("metadata", {}).get("nbgrader", {}).get("solution")]
+
+
+def layout_of(nb: NotebookNode, where: str = "the notebook", hidden_marker: str = DEFAULT_HIDDEN_MARKER,
+              folder: Path | str | None = None) -> Layout:
     """The layout of an instructor notebook (``where`` names it in errors), whose hidden tests are
-    marked with ``hidden_marker`` (the course's nbgrader ``ClearHiddenTests.begin_test_delimeter``)."""
+    marked with ``hidden_marker`` (the course's nbgrader ``ClearHiddenTests.begin_test_delimeter``).
+    ``folder``: the instructor's assignment folder, where the modules its test cells import are read
+    (none without it)."""
     functions = []
     for cell in nb.cells:
         cell_id = grade_id(cell) or ""
@@ -135,7 +183,8 @@ def layout_of(nb: NotebookNode, where: str = "the notebook", hidden_marker: str 
             name = cell_id[:-len(SOLUTION_SUFFIX)]
             if name in _top_level_functions(cell.source) and name not in functions:
                 functions.append(name)
-    return Layout(tuple(functions), _preamble(nb, where), _limits(nb, where), hidden_marker)
+    modules = _folder_modules(graded_test_sources(nb), Path(folder)) if folder is not None else ()
+    return Layout(tuple(functions), _preamble(nb, where), _limits(nb, where), hidden_marker, modules)
 
 
 def function_source(nb: NotebookNode, function: str) -> str | None:

@@ -32,10 +32,11 @@ def answers(nb: NotebookNode, layout: Layout) -> dict[str, str]:
 
 
 def from_notebook(path: str | Path, hidden_marker: str = DEFAULT_HIDDEN_MARKER) -> tuple[Layout, dict[str, str]]:
-    """(layout, {function: source of its answer cell}) of the instructor's notebook at ``path``."""
+    """(layout, {function: source of its answer cell}) of the instructor's notebook at ``path`` (the
+    layout with the modules of its folder that its test cells import)."""
     import nbformat  # only the grader's main process reads notebooks: grading processes start faster
     nb = nbformat.read(path, as_version=4)
-    layout = layout_of(nb, str(path), hidden_marker)
+    layout = layout_of(nb, str(path), hidden_marker, folder=Path(path).parent)
     if not layout.functions:
         raise LayoutError(f"{path} has no answer cell with a grade_id '<function>_solution' defining that "
                           "function: the engine finds no graded function (see README: Writing an assignment)")
