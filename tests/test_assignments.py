@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from catkit.grading import reference
+from catkit.grading.harness import cell_builtins
 from catkit.grading.layout import grade_id
 from catkit.nbgrader_plugins.export import PEOPLE, assignment_file
 from conftest import (
@@ -97,7 +98,7 @@ def test_reference_passes_every_visible_check_in_process(assignment):
               if (grade_id(c) or "").endswith("_checks")}
     assert sorted(checks) == sorted(f"{f}_checks" for f in layout.functions)
     for cell_id, source in checks.items():
-        namespace = {"np": np}
+        namespace = {"np": np, "__builtins__": cell_builtins(layout.modules)}  # (public_tests, the instructor's)
         exec(compile(layout.preamble, "<preamble>", "exec"), namespace)
         exec(compile(source, cell_id, "exec"), {**namespace, **functions})
 

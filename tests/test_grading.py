@@ -230,9 +230,9 @@ def test_tampered_test_cells_are_graded_with_the_instructors_version(graded):
 
 
 def _hidden_lines():
-    """Lines of the hidden tests that appear nowhere else (solutions and visible checks
-    legitimately share a few, like a loop header)."""
-    hidden, elsewhere = [], []
+    """Lines of the hidden tests that appear nowhere else (solutions and visible checks, in the
+    notebook and in the released public_tests.py, legitimately share a few, like a loop header)."""
+    hidden, elsewhere = [], [line.strip() for line in (SOURCE_NB.parent / "public_tests.py").read_text().split("\n")]
     for cell in read(SOURCE_NB).cells:
         inside = False
         for line in cell.source.split("\n"):

@@ -1,8 +1,9 @@
 """The guidance students get: hints in the stubs, and checks that recognise typical mistakes.
 
-Fast, in process, no nbgrader: the source notebook's check cells run in a namespace holding the
-six functions, as in a student's notebook (a mistaken function among correct ones, or a mistaken
-function called by a correct one), and the hidden tests run the same way with ``GRADING_SEED``
+Fast, in process, no nbgrader: the source notebook's check cells (which call the checks of the
+assignment's public_tests.py) run in a namespace holding the six functions, as in a student's
+notebook (a mistaken function among correct ones, or a mistaken function called by a correct one),
+and the hidden tests run the same way with ``GRADING_SEED``
 set, as the grader runs them (where the function under test is the only one that is not the
 reference). ``tests/test_grading.py`` grades every mistake for real.
 """
@@ -11,9 +12,10 @@ import re
 
 import pytest
 
+from catkit.grading.harness import cell_builtins
 from catkit.grading.layout import grade_id
 from catkit.submissions import answers
-from conftest import ASSIGNMENT, FUNCTIONS, MISTAKES, NOTEBOOK, PREAMBLE, REPO, SOURCE_NB, read
+from conftest import ASSIGNMENT, FUNCTIONS, LOGISTIC, MISTAKES, NOTEBOOK, PREAMBLE, REPO, SOURCE_NB, read
 
 RELEASE_NB = REPO / "release" / ASSIGNMENT / NOTEBOOK
 SEEDS = (1, 2, 3, 20240917, 987654321)
@@ -84,8 +86,9 @@ def _namespace(edits=None, stubs=()):
 
 
 def _failure(cell_id, namespace, seed=None):
-    """The message of the error a test cell raises in ``namespace`` (None if it passes)."""
-    scope = dict(namespace)
+    """The message of the error a test cell raises in ``namespace`` (None if it passes); the cell
+    imports the assignment's public_tests.py, as in a notebook (and as graded: the instructor's copy)."""
+    scope = {**namespace, "__builtins__": cell_builtins(LOGISTIC.layout.modules)}
     if seed is not None:
         scope["GRADING_SEED"] = seed
     try:
