@@ -90,8 +90,10 @@ c.IsolatedExecute.secret_file = ".catkit/course_secret"
 # Execute), the long demonstrations tagged "autograde-skip" are skipped.
 c.Execute.skip_cells_with_tag = "autograde-skip"
 
-# Feedback: points per function on top, verdicts and messages, never the hidden tests.
+# Feedback: points per function on top, verdicts and messages, never the hidden tests; a progress
+# bar (a line every 5 notebooks when stderr is not a terminal), as autograde has.
 c.GenerateFeedback.preprocessors = [
+    "catkit.nbgrader_plugins.feedback.FeedbackProgress",
     "nbgrader.preprocessors.GetGrades",
     "catkit.nbgrader_plugins.feedback.FunctionScores",
     "catkit.nbgrader_plugins.feedback.HideHiddenTests",
@@ -113,8 +115,12 @@ c.HTMLExporter.sanitize_html = True
 c.HTMLExporter.filters = {
     "markdown2html": "catkit.nbgrader_plugins.safe_markdown.SafeMarkdown",
     "clean_html": "catkit.nbgrader_plugins.safe_markdown.clean_output",
-    "ansi2html": "catkit.nbgrader_plugins.cleaning.ansi_text",  # printed output without control characters
+    # printed output and tracebacks without control characters, long lines wrapped inside their box
+    "ansi2html": "catkit.nbgrader_plugins.formgrader.wrapped_text",
 }
+# The formgrader's page of a submission opens with its points per function (from the gradebook), each
+# test cell's points linked to its score box, and what went wrong (catkit/nbgrader_plugins/formgrader.py).
+c.HTMLExporter.preprocessors = ["catkit.nbgrader_plugins.formgrader.FunctionPoints"]
 
 # nbgrader export: one row per student, one column per function (sigmoid ... model), total.
 c.ExportApp.plugin_class = "catkit.nbgrader_plugins.export.PerFunctionCsvExport"

@@ -47,6 +47,21 @@ def run(root: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
+def run_shown(course: Course, *args: str) -> None:
+    """Run one nbgrader command in the course root with its stderr on the user's terminal (its
+    progress bar, its warnings; nbgrader's INFO lines left out), its log kept in
+    ``.catkit/<command>.log``; raise CatkitError with the end of that log on failure."""
+    log = course.state_dir / f"{args[0]}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.unlink(missing_ok=True)  # nbgrader appends to its log file
+    line, env = command(*args, "--log-level=WARN", f"--NbGrader.logfile={log}")
+    returncode = subprocess.run(line, cwd=course.root, env=env).returncode
+    if returncode:
+        tail = "\n".join(log.read_text(errors="replace").strip().splitlines()[-25:]) if log.exists() else ""
+        raise CatkitError(f"'nbgrader {' '.join(args)}' failed in {course.root} (status {returncode}); its log, "
+                          f"{log}, ends with:\n{tail}")
+
+
 def autograde(course: Course, assignment: str, force: bool = False, *options: str) -> AutogradeRun:
     """One ``nbgrader autograde`` for the whole class (``options``: more of its command line). Its
     progress bar and warnings go straight to the user's terminal (stderr is not captured: the bar

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import filecmp
+import glob
 import re
 import shutil
 from collections.abc import Callable
@@ -153,8 +154,21 @@ def grade(course: Course, assignment: str, submissions: Path | str, force: bool 
     if any(result.graded for result in results):  # nbgrader fails when it finds nothing graded
         say(f"Writing the feedback of {sum(result.graded for result in results)} submissions (nbgrader "
             "generate_feedback)")
-        nbgrader_commands.run(course.root, "generate_feedback", assignment, "--force")
+        clear_feedback(course, assignment)
+        nbgrader_commands.run_shown(course, "generate_feedback", assignment, "--force")  # a progress bar
     return maxima, results, run
+
+
+def clear_feedback(course: Course, assignment: str) -> None:
+    """Remove the feedback ``generate_feedback --force`` writes again (that of every autograded
+    submission of ``assignment`` but the excluded students'), as it would, without its warning
+    "Removing existing assignment" for each student at every grading."""
+    excluded = course.excluded_students()
+    for folder in sorted(Path(path) for path in glob.glob(str(course.autograded_dir("*", assignment)))):
+        student = folder.parent.name  # nbgrader's layout: autograded/<student>/<assignment>
+        feedback = course.feedback_dir(student, assignment)
+        if student not in excluded and feedback.is_dir() and not feedback.is_symlink():
+            shutil.rmtree(feedback)
 
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

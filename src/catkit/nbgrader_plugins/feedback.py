@@ -1,13 +1,15 @@
-"""Feedback steps: a per-function summary on top, and nothing of the hidden tests.
+"""Feedback steps: a per-function summary on top, nothing of the hidden tests, and progress.
 
 nbgrader's feedback shows cells as autograded, so hidden tests would appear in full.
 HideHiddenTests, run by ``nbgrader generate_feedback``, removes the hidden region from the source
 (nbgrader's own ClearHiddenTests) and cuts tracebacks in those cells down to their last
 line, which for a failed assert is its message; messages of hidden tests never quote
-expected values.
+expected values. FeedbackProgress shows how far ``generate_feedback`` is, as autograde does.
 """
 
 import html
+import os
+import re
 from typing import Any
 
 from nbformat.v4 import new_markdown_cell
@@ -15,7 +17,7 @@ from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreproce
 from traitlets import List
 
 from catkit.course import Course
-from catkit.grading.hints import shorten
+from catkit.nbgrader_plugins.progress import Progress
 from catkit.nbgrader_plugins.trust import mark_kit_cell
 
 
@@ -42,10 +44,9 @@ class HideHiddenTests(ClearHiddenTests):
 
 def _text(text, limit=160):
     """Student-controlled text, shortened and HTML-escaped (the summary is raw HTML, so no
-    markdown in an error message can become a link or an image). Shortened as
-    :func:`catkit.grading.hints.shorten` does: values first, then the middle, never the diagnosis
-    at the start nor the hint at the end."""
-    return html.escape(shorten(text, limit))
+    markdown in an error message can become a link or an image)."""
+    text = " ".join(str(text).split())
+    return html.escape(text if len(text) <= limit else text[:limit - 3] + "...")
 
 
 NOT_ATTEMPTED = "not attempted (the function still raises NotImplementedError)"
@@ -95,3 +96,73 @@ class FunctionScores(NbGraderPreprocessor):
         nb.cells.insert(0, new_markdown_cell("\n".join(lines)))
         mark_kit_cell(resources, nb.cells[0].source)  # rendered as the kit's, not as the submission's
         return nb, resources
+
+
+class FeedbackProgress(NbGraderPreprocessor):
+    """A progress bar for ``nbgrader generate_feedback`` (first of ``c.GenerateFeedback.preprocessors``):
+    it advances as each notebook's page is started; on a terminal a bar, elsewhere a line every
+    5 notebooks (progress.py). The total is what this run will write: the notebooks of the
+    autograded submissions nbgrader found, less those it skips (feedback already up to date, students
+    excluded), decided as nbgrader decides."""
+
+    display_data_priority = _display_data_priority()
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._progress = None
+
+    def preprocess(self, nb, resources):
+        if self._progress is None:
+            self._progress = Progress(self._total(resources), self.log, desc="Feedback", unit="notebook",
+                                      done="Writing the feedback of")
+        self._progress.advance()
+        return nb, resources
+
+    def _converter(self):
+        node = self.parent
+        while node is not None and not isinstance(getattr(node, "assignments", None), dict):
+            node = getattr(node, "parent", None)
+        return node
+
+    def _total(self, resources):
+        """Notebooks this run converts: the submission being converted and those after it that
+        nbgrader will not skip (those before it were skipped: this is the first page of the run)."""
+        converter = self._converter()
+        if converter is None:  # not run by nbgrader's converter: one notebook at a time
+            return 1
+        info = resources.get("nbgrader", {})
+        current = os.path.normpath(converter._format_source(info.get("assignment", ""), info.get("student", "")))
+        folders = sorted(converter.assignments)  # in the order nbgrader converts them
+        here = next((i for i, folder in enumerate(folders) if os.path.normpath(folder) == current), len(folders))
+        return len(converter.notebooks) + sum(len(converter.assignments[folder]) for folder in folders[here + 1:]
+                                              if self._will_convert(converter, folder))
+
+    @staticmethod
+    def _will_convert(converter, folder):
+        """nbgrader's BaseConverter.init_destination, without its side effects."""
+        regexp = converter._format_source("(?P<assignment_id>.*)", "(?P<student_id>.*)", escape=True)
+        match = re.match(regexp, folder)
+        if match is None:
+            return True
+        assignment, student = match.group("assignment_id"), match.group("student_id")
+        coursedir = converter.coursedir
+        if student in filter(None, coursedir.student_id_exclude.split(",")):
+            return False
+        dest = os.path.normpath(converter._format_dest(assignment, student))
+        if coursedir.notebook_id == "*":
+            if not os.path.exists(dest):
+                return True
+        elif any(not os.path.exists(os.path.join(dest, os.path.splitext(os.path.basename(path))[0] + ".html"))
+                 for path in converter.assignments[folder]):
+            return True
+        if converter.force:
+            return True
+        new, old = coursedir.get_existing_timestamp(folder), coursedir.get_existing_timestamp(dest)
+        return new is not None and old is not None and new > old
+
+
+def what_went_wrong(problems: list[str]) -> str:
+    """The verdict of the feedback's table for one function, from its test cells' problems
+    ("ename: evalue", or the stderr note): 'nothing', 'not attempted', or its first two problems,
+    shortened and HTML-escaped (the formgrader's table says the same: formgrader.py)."""
+    return str(_verdict({"problems": problems}))

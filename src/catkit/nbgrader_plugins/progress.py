@@ -1,8 +1,10 @@
-"""Progress of a class being graded: a bar on a terminal, a log line every few submissions elsewhere.
+"""Progress of a class being graded (or its feedback written): a bar on a terminal, a log line
+every few items elsewhere.
 
 On a terminal the bar (tqdm) shows done / total, the rate and the time left, and nbgrader's own
 log lines are written above it instead of through it. When stderr is not a terminal (CI logs,
-the formgrader's log), a plain line every ``every`` submissions says the same.
+the formgrader's log), a plain line every ``every`` items says the same ("Graded 10/40 submissions
+(...)", or what ``done`` and ``unit`` say).
 """
 
 import logging
@@ -26,19 +28,39 @@ class _AboveTheBar:
         self.stream.flush()
 
 
+class _WhateverTheirLevel(logging.Handler):
+    """Hands each record to the handlers ``logger``'s records reach (its own and its ancestors'),
+    past their level: nbgrader sets its console handler (and log file) to the command's
+    --log-level, WARN when ``catkit grade`` runs it, which would hide every progress line."""
+
+    def __init__(self, logger):
+        super().__init__(logging.INFO)
+        self.logger = logger
+
+    def emit(self, record):
+        logger = self.logger
+        while logger is not None:
+            for handler in logger.handlers:
+                handler.handle(record)  # (a handler's level is checked by the logger, not here)
+            logger = logger.parent if logger.propagate else None
+
+
 class Progress:
-    def __init__(self, total, log, every=5, stream=None):
+    def __init__(self, total, log, every=5, stream=None, desc="Grading", unit="submission", done="Graded"):
         self.total, self.every = total, every
+        self.unit, self.done_word = unit, done
         # Its own logger at INFO: the lines show even when nbgrader runs with --log-level=WARN.
         self.log = log.getChild("progress") if isinstance(log, logging.Logger) else log
         if isinstance(self.log, logging.Logger):
             self.log.setLevel(logging.INFO)
+            self.log.handlers = [_WhateverTheirLevel(log)]
+            self.log.propagate = False
         self.stream = stream or sys.stderr
         self.done, self.start = 0, time.monotonic()
         self.bar = None
         self._handlers = []
         if total > 0 and self._terminal_width() > 0:
-            self.bar = tqdm(total=total, unit="submission", desc="Grading", file=self.stream, dynamic_ncols=True,
+            self.bar = tqdm(total=total, unit=unit, desc=desc, file=self.stream, dynamic_ncols=True,
                             smoothing=0)  # the rate and time left from the whole run so far
             for handler in self._stream_handlers(log):
                 self._handlers.append((handler, handler.stream))
@@ -71,8 +93,8 @@ class Progress:
             elapsed = time.monotonic() - self.start
             rate = self.done / elapsed if elapsed > 0 else 0.0
             left = (self.total - self.done) / rate if rate > 0 else 0.0
-            self.log.info("Graded %d/%d submissions (%.1f per minute, about %.0f s left)",
-                          self.done, self.total, 60 * rate, left)
+            self.log.info("%s %d/%d %ss (%.1f per minute, about %.0f s left)",
+                          self.done_word, self.done, self.total, self.unit, 60 * rate, left)
 
     def close(self):
         if self.bar is not None:
