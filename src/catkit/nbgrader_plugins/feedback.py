@@ -17,6 +17,7 @@ from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreproce
 from traitlets import List
 
 from catkit.course import Course
+from catkit.grading.hints import shorten
 from catkit.nbgrader_plugins.progress import Progress
 from catkit.nbgrader_plugins.trust import mark_kit_cell
 
@@ -44,9 +45,10 @@ class HideHiddenTests(ClearHiddenTests):
 
 def _text(text, limit=160):
     """Student-controlled text, shortened and HTML-escaped (the summary is raw HTML, so no
-    markdown in an error message can become a link or an image)."""
-    text = " ".join(str(text).split())
-    return html.escape(text if len(text) <= limit else text[:limit - 3] + "...")
+    markdown in an error message can become a link or an image). Shortened as
+    :func:`catkit.grading.hints.shorten` does: values first, then the middle, never the diagnosis
+    at the start nor the hint at the end."""
+    return html.escape(shorten(text, limit))
 
 
 NOT_ATTEMPTED = "not attempted (the function still raises NotImplementedError)"
