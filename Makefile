@@ -75,6 +75,7 @@ release: setup
 bench: setup
 	$(RUN) $(BIN)/python benchmarks/grading_time.py $(ARGS)
 	$(RUN) $(BIN)/python benchmarks/similarity_time.py
+	$(RUN) $(BIN)/python benchmarks/serve_latency.py
 
 clean:
 	rm -rf submitted feedback exports gradebook.db; find autograded -mindepth 1 ! -name README.md -delete

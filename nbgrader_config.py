@@ -90,6 +90,15 @@ c.IsolatedExecute.secret_file = ".catkit/course_secret"
 # Execute), the long demonstrations tagged "autograde-skip" are skipped.
 c.Execute.skip_cells_with_tag = "autograde-skip"
 
+# `catkit serve` (README: "Feedback on submission"): grades each submission as it arrives in the
+# exchange and releases its feedback. Its settings, with their defaults:
+# c.Serve.poll_seconds = 0.25       # how often the inbound folder is looked at
+# c.Serve.min_interval = 0          # rate limit: seconds between two gradings of one student's
+#                                   # submissions of an assignment (0: off); later ones wait, and
+#                                   # the student's fetch_feedback says until when
+# c.Serve.max_submission_mb = 100   # a larger submission (all its files) is not graded: it says why
+# c.Serve.check_owner = True        # grade only submissions owned by the student they name
+
 # Feedback: points per function on top, verdicts and messages, never the hidden tests; a progress
 # bar (a line every 5 notebooks when stderr is not a terminal), as autograde has.
 c.GenerateFeedback.preprocessors = [

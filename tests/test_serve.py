@@ -14,7 +14,7 @@ import time
 import pytest
 
 from catkit.course import Course
-from conftest import MISTAKES, gradebook_scores, nbgrader, solved
+from conftest import MISTAKES, assert_clean_failure, gradebook_scores, nbgrader, solved
 from exchange_course import ASSIGNMENT, BIN, NOTEBOOK, ExchangeCourse, Server, environment
 from processes import alive, descendants
 
@@ -107,7 +107,7 @@ def test_the_latest_submission_is_graded_and_the_earlier_one_says_so(class_day):
 @pytest.mark.parametrize("student, why", [
     ("dave", f"no notebook named {NOTEBOOK}; it holds my copy.ipynb: rename it back to {NOTEBOOK}"),
     ("frank", f"{NOTEBOOK} is not a notebook (invalid JSON)"),
-    ("grace", "larger than the course allows"),
+    ("grace", "larger than the 20 MB the course allows"),
     ("heidi", "pipe is not a regular file"),
 ])
 def test_a_bad_submission_gets_a_page_saying_why_it_is_not_graded(class_day, student, why):
@@ -172,6 +172,9 @@ def test_a_running_service_grades_limits_the_rate_survives_kill_9_and_stops_clea
     alice.submit(correct)
     server.wait_graded(1)
     assert graded_score(next(iter(alice.fetch_feedback().values()))) == 20.0
+    second = subprocess.run([str(BIN / "catkit"), "serve", "--once"], cwd=course.root, env=environment(),
+                            capture_output=True, text=True, timeout=300)
+    assert_clean_failure(second, "catkit serve is already running for this course", one_line=True)
 
     # The rate limit: alice's next submission waits (she is told until when); bob is graded meanwhile.
     again = alice.submit(correct)

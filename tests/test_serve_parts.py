@@ -144,3 +144,30 @@ def test_a_page_is_named_as_fetch_feedback_looks_for_it_and_shows_the_student_no
     assert f"{notebook_hash(secret='f' * 128, notebook_id='nb')}.html" in names and len(names) == 2
     page = written[0].read_text()
     assert "<img" not in page and "&lt;img src=x" in page and "default-src 'none'" in page
+
+
+def test_the_settings_documented_in_the_course_configuration_are_the_defaults():
+    import re
+
+    from catkit.serve.service import Serve
+    text = (Path(__file__).resolve().parents[1] / "nbgrader_config.py").read_text()
+    documented = dict(re.findall(r"^# c\.Serve\.(\w+) = (\S+)", text, re.MULTILINE))
+    defaults = Serve()
+    assert set(documented) == set(defaults.trait_names(config=True))
+    for name, value in documented.items():
+        assert float(value) == getattr(defaults, name) if value[0].isdigit() else value == str(getattr(defaults, name))
+
+
+def test_a_submission_is_taken_only_once_nbgrader_submit_has_finished_writing_it(submitted):
+    import time
+    origin, _ = submitted
+    submission = inbox.parse(origin)
+    now = time.time()
+    assert not submission.complete(now)  # no secret yet: still being copied
+    (origin / "submission_secret.txt").write_text("f" * 128)
+    origin.chmod(0o755)
+    assert not submission.complete(now)  # submit's last step, chmod 0777, not done yet
+    origin.chmod(0o777)
+    assert submission.complete(now)
+    origin.chmod(0o755)
+    assert submission.complete(now + inbox.SETTLE_SECONDS + 1)  # unchanged for a while: finished

@@ -14,6 +14,7 @@ import pwd
 import re
 import shutil
 import stat
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ STUDENT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}")  # what a folder a
 FILE_NAME = re.compile(r"[^/\x00-\x1f\x7f*?\[\]]{1,255}")
 SECRET_BYTES = 1024  # nbgrader's submission secret is 128 hexadecimal digits
 CHUNK = 1 << 20
+SETTLE_SECONDS = 10.0
 
 
 class Refused(Exception):
@@ -60,6 +62,17 @@ class Inbound:
         except OSError:
             return False
 
+    def complete(self, now: float) -> bool:
+        """Whether ``nbgrader submit`` has finished writing the folder: its last steps write the
+        submission secret, then make the folder mode 0777 (a folder that has not changed for
+        SETTLE_SECONDS counts as finished too, whatever wrote it)."""
+        try:
+            folder = self.path.lstat()
+            (self.path / "submission_secret.txt").lstat()
+        except OSError:
+            return False
+        return stat.S_IMODE(folder.st_mode) == 0o777 or now - folder.st_mtime > SETTLE_SECONDS
+
     def notebook_ids(self) -> list[str]:
         """The notebooks the student's ``fetch_feedback`` looks for feedback of (``*.ipynb`` at the top)."""
         try:
@@ -91,11 +104,14 @@ def parse(path: Path) -> Inbound | str:
     return Inbound(path, student, assignment, timestamp)
 
 
-def scan(inbound: Path, assignments: set[str]) -> tuple[list[Inbound], dict[str, str]]:
+def scan(inbound: Path, assignments: set[str], known: Container[str] = ()) -> tuple[list[Inbound], dict[str, str]]:
     """The submissions of ``assignments`` in ``inbound``, oldest first, and the entries that are
-    not submissions (name -> why). Submissions of other assignments are left alone."""
+    not submissions (name -> why). Submissions of other assignments are left alone, and so are
+    the ``known`` names (a term's inbound folder holds thousands: they are not parsed again)."""
     found, odd = [], {}
     for entry in os.scandir(inbound):
+        if entry.name in known:
+            continue
         parsed = parse(Path(entry.path))
         if isinstance(parsed, str):
             odd[entry.name] = parsed

@@ -12,15 +12,16 @@ and grade the next submissions in the queue while nbgrader writes the current on
 from __future__ import annotations
 
 import copy
+import fcntl
 import logging
 import os
 import shutil
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import IO, Any
 
 from nbgrader.auth import Authenticator
 from nbgrader.converters import Autograde, GenerateFeedback
@@ -101,13 +102,17 @@ class Service:
     def run(self, once: bool = False) -> None:
         """Serve until SIGTERM or SIGINT (the submission being graded is finished first; a second
         signal abandons it: a restart grades it again). ``once``: stop when nothing is left."""
+        lock = self._lock()
         handlers = {number: signal.signal(number, self._stop) for number in (signal.SIGTERM, signal.SIGINT)}
         self.say(f"catkit serve: watching {self.inbound} for {', '.join(sorted(self.released())) or 'no assignment'}"
                  f" (log: {self.folder / 'serve.log'}; stop with Ctrl-C)")
         try:
             with execute.kept_pools() as kept:
                 while not self.stopping:
-                    self.scan()
+                    try:
+                        self.scan()
+                    except OSError as error:  # the exchange unreachable a moment (a network file system)
+                        self.log.warning("cannot read %s: %s", self.inbound, error)
                     if not self.grade_next(kept):
                         self.write_status()
                         if once:  # nothing is ready (what is left waits for the rate limit)
@@ -120,6 +125,19 @@ class Service:
                 signal.signal(number, handler)
             self.current = None
             self.write_status(running=False)
+            lock.close()
+
+    def _lock(self) -> IO[str]:
+        """One service per course: a second one would grade the same submissions at once."""
+        lock = open(self.folder / "lock", "a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            status = self.journal.read_status() or {}
+            raise CatkitError(f"catkit serve is already running for this course (pid {status.get('pid', '?')}); "
+                              "'catkit serve --status' says how it is doing") from None
+        return lock
 
     def _stop(self, number: int, frame: FrameType | None) -> None:
         if self.stopping or self.current is None:
@@ -136,13 +154,16 @@ class Service:
 
     def scan(self) -> None:
         """Queue what is new in the inbound folder; supersede what a newer submission replaces."""
-        submissions, odd = inbox.scan(self.inbound, self.released())
+        submissions, odd = inbox.scan(self.inbound, self.released(), _Either(self.seen, self.journal.handled))
         for name, why in odd.items():
             if name not in self.seen:
                 self.seen.add(name)
                 self.log.warning("ignored %r in the inbound folder: %s", name, why)
+        now = time.time()
         for submission in submissions:
             if submission.name in self.seen or submission.name in self.journal.handled:
+                continue
+            if not submission.complete(now):  # nbgrader submit is still writing it
                 continue
             self.seen.add(submission.name)
             graded = self.journal.latest_graded.get(submission.key)
@@ -198,11 +219,12 @@ class Service:
             self.autograde(submission)
             self.release_feedback(submission)
         except Refused as why:
-            seconds = time.monotonic() - start
-            pages.write(self.feedback_pages, submission, "Not graded",
-                        f"This submission was not graded: {why}\n\nFix this and submit again.")
-            self._record(submission, NOT_GRADED, str(why), seconds=round(seconds, 2), started=started)
-            self.say(f"not graded  {student}  {assignment}  {str(why).splitlines()[0]}")
+            self._not_graded(submission, str(why), start, started)
+            return
+        except Exception as error:  # noqa: BLE001 - the grader's fault: logged, and the others still served
+            self.log.exception("grading %s failed", submission.name)
+            self._not_graded(submission, f"the grader failed ({type(error).__name__}: {error}); this is not your "
+                             "doing, and the instructor sees it in catkit serve --status", start, started)
             return
         seconds = time.monotonic() - start
         with self.course.open_gradebook() as gradebook:
@@ -212,6 +234,12 @@ class Service:
         self._record(submission, GRADED, "", points=scores.get("total", 0.0), max_points=top,
                      seconds=round(seconds, 2), started=started)
         self.say(f"graded  {student}  {assignment}  {scores.get('total', 0.0):g}/{top:g}  {seconds:.1f} s")
+
+    def _not_graded(self, submission: Inbound, why: str, start: float, started: float) -> None:
+        pages.write(self.feedback_pages, submission, "Not graded",
+                    f"This submission was not graded: {why}\n\nFix this and submit again.")
+        self._record(submission, NOT_GRADED, why, seconds=round(time.monotonic() - start, 2), started=started)
+        self.say(f"not graded  {submission.student}  {submission.assignment}  {why.splitlines()[0]}")
 
     def _owner_check(self, submission: Inbound) -> None:
         if self.settings.check_owner and not submission.owned_by_us():
@@ -252,7 +280,9 @@ class Service:
             return True
         except Refused as why:
             self.refused_ahead[submission.name] = str(why)
-            return False
+        except Exception:  # noqa: BLE001 - tried again, and reported, at its turn
+            self.log.exception("collecting %s ahead failed", submission.name)
+        return False
 
     def _select(self, submission: Inbound) -> None:
         self.coursedir.assignment_id, self.coursedir.student_id = submission.assignment, submission.student
@@ -296,6 +326,16 @@ class Service:
                        "submitted": entry.submission.timestamp.isoformat(), "not_before": entry.not_before}
                       for entry in self.queue.waiting.values()],
         })
+
+
+class _Either:
+    """A name in either of two collections (without building their union at every scan)."""
+
+    def __init__(self, first: Container[str], second: Container[str]) -> None:
+        self.first, self.second = first, second
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.first or name in self.second
 
 
 class _Abandon(BaseException):
