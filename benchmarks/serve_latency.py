@@ -13,7 +13,7 @@ feedback page is in the exchange, where ``nbgrader fetch_feedback`` takes it fro
    course's configuration, so the kit's grading inside autograde): ``--stock-single`` submissions
    one after another, and a burst of ``--stock-burst`` (0: skipped).
 
-    python benchmarks/serve_latency.py [--single 7] [--burst 20] [--stock-single 3] [--stock-burst 0]
+    python benchmarks/serve_latency.py [--single 7] [--burst 20] [--stock-single 3] [--stock-burst 0] [--only-stock]
 """
 
 import argparse
@@ -112,43 +112,58 @@ def main():
     parser.add_argument("--burst", type=int, default=20)
     parser.add_argument("--stock-single", type=int, default=3)
     parser.add_argument("--stock-burst", type=int, default=0)
+    parser.add_argument("--only-stock", action="store_true", help="measure the stock loop alone")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="catkit-bench-serve-") as folder:
-        course = ExchangeCourse(Path(folder) / "serve")
-        nb = submissions.fill(course.source_release(), course.source)
-        print("fetching the assignment as", 1 + args.single + args.burst, "students...", file=sys.stderr)
-        students = [course.student(f"s{i:02d}") for i in range(1 + args.single + args.burst)]
-        server = Server(course)
-        try:
-            first = one_after_another(course, students[:1], nb)
-            single = one_after_another(course, students[1:1 + args.single], nb)
-            crowd = burst(course, students[1 + args.single:], nb)
-        finally:
-            server.stop()
-        rows += [("catkit serve", "first submission (grading processes start)", first[0]),
-                 ("catkit serve", f"one at a time, median of {len(single)}", statistics.median(single)),
-                 ("catkit serve", f"burst of {len(crowd)} in {BURST_SECONDS:g} s, median", statistics.median(crowd)),
-                 ("catkit serve", f"burst of {len(crowd)} in {BURST_SECONDS:g} s, p95", p95(crowd))]
+        if not args.only_stock:
+            rows += measure_serve(Path(folder) / "serve", args)
         if args.stock_single or args.stock_burst:
-            stock = ExchangeCourse(Path(folder) / "stock")
-            nb = submissions.fill(stock.source_release(), stock.source)
-            students = [stock.student(f"t{i:02d}") for i in range(args.stock_single + args.stock_burst)]
-            loop = StockLoop(stock)
-            try:
-                single = one_after_another(stock, students[:args.stock_single], nb) if args.stock_single else []
-                crowd = burst(stock, students[args.stock_single:], nb) if args.stock_burst else []
-            finally:
-                loop.stop()
-            if single:
-                rows.append(("stock loop", f"one at a time, median of {len(single)}", statistics.median(single)))
-            if crowd:
-                rows += [("stock loop", f"burst of {len(crowd)}, median", statistics.median(crowd)),
-                         ("stock loop", f"burst of {len(crowd)}, p95", p95(crowd))]
+            rows += measure_stock(Path(folder) / "stock", args)
     print(f"\nSeconds from `nbgrader submit` returning to the feedback released ({os.cpu_count()} cores)")
     print(f"{'grader':<14}{'what':<48}{'seconds':>8}")
     for grader, what, seconds in rows:
         print(f"{grader:<14}{what:<48}{seconds:>8.1f}")
+
+
+def measure_serve(folder, args):
+    """The rows of ``catkit serve``: its first submission, one at a time, a burst."""
+    course = ExchangeCourse(folder)
+    nb = submissions.fill(course.source_release(), course.source)
+    print("fetching the assignment as", 1 + args.single + args.burst, "students...", file=sys.stderr)
+    students = [course.student(f"s{i:02d}") for i in range(1 + args.single + args.burst)]
+    server = Server(course)
+    try:
+        first = one_after_another(course, students[:1], nb)
+        single = one_after_another(course, students[1:1 + args.single], nb)
+        crowd = burst(course, students[1 + args.single:], nb)
+    finally:
+        server.stop()
+    return [("catkit serve", "first submission (grading processes start)", first[0]),
+            ("catkit serve", f"one at a time, median of {len(single)}", statistics.median(single)),
+            *burst_rows("catkit serve", crowd)]
+
+
+def measure_stock(folder, args):
+    """The rows of the loop of stock commands: one at a time, a burst (each if asked for)."""
+    course = ExchangeCourse(folder)
+    nb = submissions.fill(course.source_release(), course.source)
+    students = [course.student(f"t{i:02d}") for i in range(args.stock_single + args.stock_burst)]
+    loop = StockLoop(course)
+    try:
+        single = one_after_another(course, students[:args.stock_single], nb)
+        crowd = burst(course, students[args.stock_single:], nb) if args.stock_burst else []
+    finally:
+        loop.stop()
+    rows = [("stock loop", f"one at a time, median of {len(single)}", statistics.median(single))] if single else []
+    return rows + burst_rows("stock loop", crowd)
+
+
+def burst_rows(grader, latencies):
+    if not latencies:
+        return []
+    what = f"burst of {len(latencies)} in {BURST_SECONDS:g} s"
+    return [(grader, f"{what}, median", statistics.median(latencies)), (grader, f"{what}, p95", p95(latencies))]
 
 
 if __name__ == "__main__":

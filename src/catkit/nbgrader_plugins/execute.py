@@ -138,6 +138,10 @@ class _Run:
 
     def close(self) -> None:
         self.progress.close()
+        left = self.progress.total - self.progress.done
+        if left > 0 and self.progress.done and _kept is None:  # (the bar stopped short of its total: say why)
+            self.log.warning("%d of %d submissions were not graded (not a notebook, say): nbgrader's errors above "
+                             "say why, and so do catkit grade's table and the class report", left, self.progress.total)
         if _kept is None or not _kept.keeps(self.pool):
             self.pool.close()
 
