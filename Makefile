@@ -58,7 +58,7 @@ PYTEST = status=$$?; if [ $$status -eq 5 ]; then echo "ERROR: pytest collected n
 # Two test processes, a test file each at a time (a file's fixtures are made once): most tests wait on
 # nbgrader and sandboxes in other processes, so two keep both cores busy (about 10 min instead of 20).
 test: setup lint
-	@$(RUN) $(BIN)/python -m pytest -n 2 --dist loadfile; $(PYTEST)
+	@$(RUN) $(BIN)/python -m pytest -n 2 --dist loadfile --durations=15; $(PYTEST)
 
 # The unit tests alone: no nbgrader command, sandbox, server or browser (tests/conftest.py refuses
 # to start a process in this tier, so a slow test that lost its marker shows at once).

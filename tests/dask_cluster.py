@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from catkit.parent_death import die_with_parent
-from processes import owned_folder
+from processes import descendants, exists, owned_folder
 
 BIN = Path(sys.executable).parent
 START_SECONDS = 60
@@ -111,6 +111,7 @@ class DaskCluster:
                          for path in sorted(self.folder.glob("*.log")))
 
     def stop(self):
+        below = {key for process in self.workers.values() for key in descendants(process.pid)}
         for process in [*self.workers.values(), self.scheduler]:
             if process is not None and process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
@@ -118,6 +119,16 @@ class DaskCluster:
                 process.wait(timeout=30)
         self.workers = {}
         subprocess.run(["rm", "-rf", str(self.folder)], check=False)
+        # The workers' grading processes die with them (a parent-death signal) and leave their
+        # temporary folders, user claims and control groups to the next grading on this machine, which
+        # removes them; no grading may come after the last test: remove them now.
+        deadline = time.monotonic() + 30
+        while any(exists(pid, start) for pid, start in below) and time.monotonic() < deadline:  # (reaped too)
+            time.sleep(0.05)
+        from catkit.grading.isolation import cgroups, scratch, users
+        users.remove_stale()
+        scratch.remove_stale()
+        cgroups.remove_stale()
 
 
 @pytest.fixture(scope="module")

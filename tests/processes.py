@@ -49,6 +49,12 @@ def alive(pid, start=None):
     return fields is not None and fields[0] != "Z" and (start is None or fields[19] == start)
 
 
+def exists(pid, start):
+    """Whether that process is still in the process table, a zombie not yet reaped included."""
+    fields = _stat_fields(pid)
+    return fields is not None and fields[19] == start
+
+
 def owned_folder(prefix, parent=None):
     """A new temporary folder named for this process (``<prefix><pid>-<start>-…``), after removing the
     folders of that prefix whose process is gone (a test run killed before it could clean up)."""

@@ -70,6 +70,9 @@ class Service:
         config = copy.deepcopy(course.config)
         if scheduler:
             config.IsolatedExecute.scheduler = scheduler
+        if "preprocessors" in config.GenerateFeedback:  # one page at a time: its line says it, no bar for each
+            config.GenerateFeedback.preprocessors = [name for name in config.GenerateFeedback.preprocessors
+                                                     if not name.endswith(".FeedbackProgress")]
         self.config, self.say = config, say
         self.settings = Serve(config=config)
         self.coursedir = CourseDirectory(config=config, root=str(course.root))
