@@ -38,6 +38,7 @@ from nbgrader.api import MissingEntry
 
 from catkit.course import Course, is_graded
 from catkit.errors import CatkitError, LayoutError
+from catkit.grading.hints import shorten
 from catkit.grading.layout import Layout
 from catkit.scores import function_maxima, function_scores
 
@@ -55,7 +56,8 @@ def _not_attempted(ename: str, evalue: str) -> bool:
 
 def _message(ename: str, evalue: str) -> str:
     text = " ".join(f"{ename}: {evalue}".split())
-    return text.removeprefix("AssertionError: ")[:300]  # the kit's checks fail with assertions: noise
+    # (the kit's checks fail with assertions: that word is noise; a long message keeps its diagnosis and hint)
+    return shorten(text.removeprefix("AssertionError: "), 300)
 
 
 def _outputs(path: Path, layout: Layout) -> dict[str, list[tuple[str, str]]]:

@@ -239,8 +239,9 @@ class Service:
         self.say(f"graded  {student}  {assignment}  {scores.get('total', 0.0):g}/{top:g}  {seconds:.1f} s")
 
     def _not_graded(self, submission: Inbound, why: str, start: float, started: float) -> None:
+        advice = "" if "submit" in why else "\n\nFix this and submit again."  # (most reasons say what to do)
         pages.write(self.feedback_pages, submission, "Not graded",
-                    f"This submission was not graded: {why}\n\nFix this and submit again.")
+                    f"This submission was not graded: {why.rstrip('.')}.{advice}")
         self._record(submission, NOT_GRADED, why, seconds=round(time.monotonic() - start, 2), started=started)
         self.say(f"not graded  {submission.student}  {submission.assignment}  {why.splitlines()[0]}")
 
