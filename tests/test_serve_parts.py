@@ -171,3 +171,5 @@ def test_a_submission_is_taken_only_once_nbgrader_submit_has_finished_writing_it
     assert submission.complete(now)
     origin.chmod(0o755)
     assert submission.complete(now + inbox.SETTLE_SECONDS + 1)  # unchanged for a while: finished
+    (origin / "submission_secret.txt").unlink()  # an empty folder, say: handled (not graded), not ignored
+    assert not submission.complete(now) and submission.complete(now + inbox.SETTLE_SECONDS + 1)

@@ -25,7 +25,7 @@ STUDENT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}")  # what a folder a
 FILE_NAME = re.compile(r"[^/\x00-\x1f\x7f*?\[\]]{1,255}")
 SECRET_BYTES = 1024  # nbgrader's submission secret is 128 hexadecimal digits
 CHUNK = 1 << 20
-SETTLE_SECONDS = 10.0
+SETTLE_SECONDS = 60.0  # (a copy of one large file leaves the folder unchanged for that long, on a slow disk)
 
 
 class Refused(Exception):
@@ -64,14 +64,16 @@ class Inbound:
 
     def complete(self, now: float) -> bool:
         """Whether ``nbgrader submit`` has finished writing the folder: its last steps write the
-        submission secret, then make the folder mode 0777 (a folder that has not changed for
-        SETTLE_SECONDS counts as finished too, whatever wrote it)."""
+        submission secret, then make the folder mode 0777. A folder that has not changed for
+        SETTLE_SECONDS counts as finished too, whatever wrote it (an empty one is then graded as
+        holding no notebook, not ignored)."""
         try:
             folder = self.path.lstat()
-            (self.path / "submission_secret.txt").lstat()
         except OSError:
             return False
-        return stat.S_IMODE(folder.st_mode) == 0o777 or now - folder.st_mtime > SETTLE_SECONDS
+        if now - folder.st_mtime > SETTLE_SECONDS:
+            return True
+        return stat.S_IMODE(folder.st_mode) == 0o777 and (self.path / "submission_secret.txt").exists()
 
     def notebook_ids(self) -> list[str]:
         """The notebooks the student's ``fetch_feedback`` looks for feedback of (``*.ipynb`` at the top)."""
