@@ -8,30 +8,17 @@ folder the student fetched runs top to bottom on its own: copied where no other 
 above it, with ``CATVNONCAT_DATA`` unset, it finds the data set released with it.
 """
 
-import os
 import shutil
-import subprocess
-import sys
 
 import nbclient
 import pytest
 
 from catkit import submissions
 from conftest import ASSIGNMENT, NOTEBOOK, SOURCE_NB, gradebook_scores, make_course, read
-
-COURSE = "catvnoncat"
-BIN = os.path.dirname(sys.executable)
+from exchange_course import COURSE_ID as COURSE
+from exchange_course import run
 
 pytestmark = pytest.mark.slow  # real nbgrader commands and a kernel
-
-
-def run(cwd, home, *args):
-    env = {k: v for k, v in os.environ.items() if k != "CATVNONCAT_DATA"}
-    env.update(HOME=str(home), PATH=BIN + os.pathsep + env.get("PATH", ""))
-    result = subprocess.run([os.path.join(BIN, "nbgrader"), *args], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"nbgrader {' '.join(args)}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
-    return result.stdout + result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -49,18 +36,18 @@ def trip(tmp_path_factory):
     (work / "nbgrader_config.py").write_text(
         f"c = get_config()\nc.CourseDirectory.course_id = {COURSE!r}{settings}")
 
-    log = {"release": run(root, teacher, "release_assignment", ASSIGNMENT)}
-    log["fetch"] = run(work, student, "fetch_assignment", ASSIGNMENT)
+    log = {"release": run(root, "release_assignment", ASSIGNMENT, home=teacher)}
+    log["fetch"] = run(work, "fetch_assignment", ASSIGNMENT, home=student)
     fetched = work / ASSIGNMENT
     notebook = fetched / NOTEBOOK
     nb = submissions.fill(read(notebook), read(SOURCE_NB))
     notebook.write_text(__import__("nbformat").writes(nb))
-    log["validate"] = run(fetched, student, "validate", NOTEBOOK)
-    log["submit"] = run(work, student, "submit", ASSIGNMENT)
+    log["validate"] = run(fetched, "validate", NOTEBOOK, home=student)
+    log["submit"] = run(work, "submit", ASSIGNMENT, home=student)
     for step in (["collect", ASSIGNMENT], ["autograde", ASSIGNMENT], ["generate_feedback", ASSIGNMENT],
                  ["release_feedback", ASSIGNMENT]):
-        log[step[0]] = run(root, teacher, *step)
-    log["fetch_feedback"] = run(work, student, "fetch_feedback", ASSIGNMENT)
+        log[step[0]] = run(root, *step, home=teacher)
+    log["fetch_feedback"] = run(work, "fetch_feedback", ASSIGNMENT, home=student)
     return root, fetched, log
 
 
