@@ -19,7 +19,7 @@ from conftest import (
     make_course,
     nbgrader,
 )
-from test_exchange import run as exchange_run
+from exchange_course import run as exchange_run
 
 
 @pytest.mark.slow
@@ -154,13 +154,13 @@ def test_demo_grades_the_bundled_examples_of_every_assignment_and_prints_the_tab
         config.write(settings)
     (work / "nbgrader_config.py").write_text(f"c = get_config()\nc.CourseDirectory.course_id = 'catvnoncat'{settings}")
     nbgrader(root, "generate_assignment", ASSIGNMENT)
-    exchange_run(root, tmp_path, "release_assignment", ASSIGNMENT)
-    exchange_run(work, home, "fetch_assignment", ASSIGNMENT)
+    exchange_run(root, "release_assignment", ASSIGNMENT, home=tmp_path)
+    exchange_run(work, "fetch_assignment", ASSIGNMENT, home=home)
     shutil.copy(REPO / "examples" / "submissions" / "example-correct" / ASSIGNMENT / NOTEBOOK, work / ASSIGNMENT)
-    exchange_run(work, home, "submit", ASSIGNMENT)
+    exchange_run(work, "submit", ASSIGNMENT, home=home)
     for step in ("collect", "autograde", "generate_feedback", "release_feedback"):
-        exchange_run(root, tmp_path, step, ASSIGNMENT)
-    exchange_run(work, home, "fetch_feedback", ASSIGNMENT)
+        exchange_run(root, step, ASSIGNMENT, home=tmp_path)
+    exchange_run(work, "fetch_feedback", ASSIGNMENT, home=home)
     assert list((work / ASSIGNMENT / "feedback").glob(f"*/{Path(NOTEBOOK).stem}.html"))
     scores = gradebook_scores(root)
     assert len(scores) == 1 and next(iter(scores.values()))["total"] == 20, scores  # no example student
